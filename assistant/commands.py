@@ -1,0 +1,185 @@
+"""What each `latent` subcommand does. Heavy imports happen here, inside the handlers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from vectorstore.errors import DocumentNotFoundError, LatentError
+
+    handler: Callable[[argparse.Namespace], int] = {
+        "ingest": cmd_ingest, "search": cmd_search, "list": cmd_list, "remove": cmd_remove, "chat": cmd_chat,
+        "tag": cmd_tag,
+    }[args.command]
+    try:
+        return handler(args)
+    except UsageError as exc:
+        parser.error(str(exc))  # exits 2 with the usage line
+    except DocumentNotFoundError as exc:
+        print(f"latent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LatentError as exc:
+        print(f"latent: {exc}", file=sys.stderr)
+        return EXIT_FAILED_INPUT
+    return EXIT_OK
+
+
+class UsageError(Exception):
+    """Arguments that parse but do not make sense together."""
+
+
+def open_from_args(args: argparse.Namespace) -> Any:
+    from vectorstore.embedding import set_offline_environment
+    from vectorstore.index import open_index
+    from vectorstore.settings import get_settings
+
+    set_offline_environment()
+    settings = get_settings()
+    model = getattr(args, "model", None)
+    if model:
+        settings = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"model": model})})
+    return open_index(getattr(args, "index", None), getattr(args, "server", None), settings)
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def read_jsonl(path: str, key: str) -> Iterator[tuple[Any, str]]:
+    """(id, text) per line of a JSON-lines file; other keys are ignored."""
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                yield row.get("id", n), str(row[key])
+            except (json.JSONDecodeError, KeyError, AttributeError) as exc:
+                raise UsageError(f"{path} line {n}: expected a JSON object with '{key}' ({exc})") from exc
+
+
+# -- ingest --------------------------------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.progress import IngestProgress
+    from ingest import ingest_paths
+
+    index = open_from_args(args)
+    with IngestProgress(quiet=False) as progress:
+        report = ingest_paths(index, list(args.paths), kind=args.kind, progress=progress)
+    if args.json:
+        emit_json(report.to_json())
+    else:
+        print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+              f"failed {len(report.failed)}; {report.passages} passages stored in {index.path or index.server}")
+        for f in report.failed:
+            print(f"  failed: {f.file}: {f.reason}")
+    return EXIT_FAILED_INPUT if report.failed else EXIT_OK
+
+
+# -- search --------------------------------------------------------------------------------------------------
+def filters_from_args(args: argparse.Namespace) -> Any:
+    from vectorstore.records import SearchFilters
+
+    def tup(v: list[str] | None) -> tuple[str, ...] | None:
+        return tuple(v) if v else None
+
+    return SearchFilters(kinds=tup(args.kinds), councils=tup(args.councils), documents=tup(args.documents),
+                         year_from=args.year_from, year_to=args.year_to, categories=tup(args.categories))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if bool(args.query) == bool(args.queries):
+        raise UsageError("give a QUERY or --queries FILE (one of them)")
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    index = open_from_args(args)
+    filters = filters_from_args(args)
+    if args.queries:
+        for qid, query in read_jsonl(args.queries, "query"):
+            result = index.search_with_info(query, args.k, filters)
+            emit_json({"id": qid, **result.to_json()})
+        return EXIT_OK
+    result = index.search_with_info(args.query, args.k, filters)
+    if args.json:
+        emit_json(result.to_json())
+        return EXIT_OK
+    if result.filters.get("boost"):
+        print(f"(named in the query, ranked first: {result.filters['boost']})")
+    if not result.hits:
+        print("no passages found")
+    for n, h in enumerate(result.hits, start=1):
+        where = f"p. {h.passage.page}" + (f", para {h.passage.paragraph}" if h.passage.paragraph else "")
+        print(f"[{n}] {h.document.title} ({h.document.kind}, {h.document.published or 'undated'}) — {where}")
+        print("    " + h.text.replace("\n", "\n    "))
+        print()
+    return EXIT_OK
+
+
+# -- list / remove -------------------------------------------------------------------------------------------
+def document_json(d: Any) -> dict[str, Any]:
+    return {"id": d.id, "title": d.title, "source": d.source, "kind": d.kind, "council": d.council,
+            "published": d.published, "passages": d.passages, "period_start": d.period_start,
+            "period_end": d.period_end, "judgement": d.judgement, "child": d.child, "ingested_at": d.ingested_at}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    docs = open_from_args(args).documents()
+    if args.json:
+        emit_json({"documents": [document_json(d) for d in docs]})
+        return EXIT_OK
+    if not docs:
+        print("the index is empty: add documents with `latent ingest PATH`")
+    for d in docs:
+        print(f"{d.id}\t{d.kind}\t{d.council or '-'}\t{d.published or '-'}\t{d.passages} passages\t{d.title}")
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    doc = open_from_args(args).remove(args.doc)
+    if args.json:
+        emit_json({"removed": document_json(doc)})
+    else:
+        print(f"removed {doc.id} ({doc.title}), {doc.passages} passages")
+    return EXIT_OK
+
+
+# -- tag -----------------------------------------------------------------------------------------------------
+def cmd_tag(args: argparse.Namespace) -> int:
+    from ingest import tag_sentences
+
+    rows = list(read_jsonl(args.sentences, "text"))
+    tags = tag_sentences([text for _, text in rows])
+    for (sid, text), found in zip(rows, tags, strict=True):
+        if args.json:
+            emit_json({"id": sid, "tags": [t.to_json() for t in found]})
+        else:
+            print(f"{sid}\t{', '.join(f'{t.category}/{t.polarity}' for t in found) or '-'}\t{text[:80]}")
+    return EXIT_OK
+
+
+# -- chat ----------------------------------------------------------------------------------------------------
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.app import launch
+
+    auth = args.auth or os.environ.get("LATENT_AUTH")
+    launch(open_from_args(args), host=args.host, port=args.port, auth=auth,
+           samples=args.samples or _index_is_default(args))
+    return EXIT_OK
+
+
+def _index_is_default(args: argparse.Namespace) -> bool:
+    return getattr(args, "index", None) is None and not os.environ.get("LATENT_INDEX")
+
+
+def samples_dir() -> Path:
+    return Path(__file__).resolve().parent / "samples" / "docs"

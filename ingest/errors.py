@@ -1,0 +1,40 @@
+"""Why a file could not be ingested. Each message is one line a practitioner can act on.
+
+IngestError
+├── UnsupportedFileError   extension we have no loader for
+├── EmptyFileError         zero bytes, or nothing but whitespace
+├── CorruptFileError       the file is damaged or not what its extension says
+├── EncryptedFileError     a password-protected PDF
+├── NoTextLayerError       a scanned PDF: pages are images, no text to index (needs OCR)
+└── FileTooLargeError      over the size limit, or a compressed file that expands too far
+"""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """A file could not be ingested; `str(error)` is the reason shown beside the file name."""
+
+
+class UnsupportedFileError(IngestError):
+    """No loader for this extension."""
+
+
+class EmptyFileError(IngestError):
+    """The file holds no bytes or no text."""
+
+
+class CorruptFileError(IngestError):
+    """The file is damaged, or its content does not match its extension."""
+
+
+class EncryptedFileError(IngestError):
+    """The PDF is password-protected."""
+
+
+class NoTextLayerError(IngestError):
+    """The PDF has pages but no text layer (a scan): it needs OCR first."""
+
+
+class FileTooLargeError(IngestError):
+    """The file, or what it expands to, is over the configured limit."""

@@ -1,0 +1,179 @@
+"""Document metadata detected from content: kind, title, council, dates, judgement, child pseudonym.
+
+Declared values (front matter, HTML meta, `--kind`) win; otherwise we read the first pages the way a reader
+would. Every rule here was written against the real Ofsted letters and reports in ../shared/data/ofsted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ingest.dates import find_dates, find_range, parse_date
+from ingest.loaders.base import LoadedDocument
+
+_KIND_RULES: tuple[tuple[str, str, int], ...] = (
+    ("coroner_report", r"prevention of future deaths|regulation 28|matters? of concern|coroner", 3),
+    ("focused_visit", r"focused (assurance )?visit", 4),
+    ("inspection", r"inspection of [\w ,&'’-]+ (local authority )?children[’']s services|overall effectiveness|"
+                   r"inspection of services for children in need|inspection dates?:|judgement", 2),
+    ("review", r"serious case review|safeguarding practice review|case review|\bscr\b|\blcspr\b|"
+               r"terms of reference|key practice episodes?|review period", 2),
+    ("literature", r"\breferences\b|et al\.|\bdoi\b|\bjournal\b|swiss cheese", 1),
+)
+_COUNCIL_PATTERNS = (
+    r"(?i:focused (?:assurance )?visit to|inspection of) (?:the )?([A-Z][\w ,&'’-]+?)(?:'s|’s)? (?:local authority )?"
+    r"children[’']s services",
+    r"\b([A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,3}) Safeguarding Children(?:'s)? (?:Partnership|Board)",
+    r"\b([A-Z][\w'’-]+(?: (?:of )?[A-Z][\w'’-]+){0,2} (?:County |City |Borough |District |Metropolitan Borough )?"
+    r"Council)\b",
+    r"\b((?:London|Royal) Borough of [A-Z][\w'’-]+(?: (?:and )?[A-Z][\w'’-]+){0,2})",
+    r"^Area:\s*(.+)$",
+)
+_NOT_COUNCILS = {"Local", "The", "This", "National", "Each", "Safeguarding", "Inspection", "Children", "County",
+                 "City", "Borough", "Council", "Ofsted", "Our", "A"}
+_JUDGEMENT = re.compile(r"overall effectiveness:?\s*(outstanding|good|requires improvement(?: to be good)?|"
+                        r"inadequate)|overall judgement is:?\s*(outstanding|good|requires improvement|inadequate)",
+                        re.I)
+_CHILD = re.compile(r"\b(Child|Baby|Young Person|Sibling)\s+([A-Z]{1,3}\d?)\b")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What we know about a document before it is stored."""
+
+    title: str
+    kind: str
+    council: str | None
+    published: str | None
+    period_start: str | None
+    period_end: str | None
+    judgement: str | None
+    child: str | None
+
+
+def detect_kind(text: str, title: str = "") -> str:
+    """From the title when it says ('Focused visit to…', 'Inspection of…'), else by weighted cue counts."""
+    t = title.lower()
+    for kind, cue in (("focused_visit", "focused visit"), ("focused_visit", "focused assurance visit"),
+                      ("inspection", "inspection of"), ("coroner_report", "prevention of future deaths"),
+                      ("review", "practice review"), ("review", "serious case review")):
+        if cue in t:
+            return kind
+    low = text.lower()
+    scores = {kind: len(re.findall(pattern, low)) * weight for kind, pattern, weight in _KIND_RULES}
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] > 0 else "other"
+
+
+def detect_council(text: str) -> str | None:
+    for pattern in _COUNCIL_PATTERNS:
+        found = Counter(m.strip(" ,") for m in re.findall(pattern, text, re.M)
+                        if m.split()[0] not in _NOT_COUNCILS)
+        if found:
+            name = found.most_common(1)[0][0]
+            return re.sub(r"\s+(Inspection|Report)$", "", re.sub(r"\s+", " ", name))
+    return None
+
+
+def detect_child(text: str) -> str | None:
+    found = Counter(f"{a} {b}" for a, b in _CHILD.findall(text) if b not in ("A", "I") or a != "Child")
+    if not found:
+        return None
+    name, count = found.most_common(1)[0]
+    return name if count >= 2 else None
+
+
+_TITLE_START = re.compile(r"^(inspection of|focused (assurance )?visit to|(local )?child safeguarding practice review|"
+                          r"serious case review|prevention of future deaths|.{0,60}\b(serious case review|"
+                          r"safeguarding practice review)\b)", re.I)
+
+
+def detect_title(doc: LoadedDocument) -> str | None:
+    """A title-like line of page 1 ('Inspection of Wigan local authority children's services'), joined with its
+    wrapped second line; else the first heading; else the first line(s) up to a field line."""
+    lines = [x.strip() for x in doc.pages[0].splitlines() if x.strip()] if doc.pages else []
+    for i, line in enumerate(lines[:40]):
+        if _TITLE_START.match(line):
+            title = line
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if nxt and (nxt[:1].islower() or title.endswith(("authority", "of", "and", "to"))) and len(nxt) < 60:
+                title += " " + nxt
+            return title[:200]
+    first_heading = next((b for b in doc.blocks[:5] if b.kind == "heading" and len(b.text.split()) >= 3), None)
+    if first_heading is not None:
+        return first_heading.text[:200]
+    lines = [x for x in doc.pages[0].splitlines() if x.strip()] if doc.pages else []
+    title: list[str] = []
+    for line in lines[:4]:
+        if ":" in line or re.search(r"\d{4}", line) or len(" ".join(title + [line])) > 140:
+            break
+        title.append(line.strip())
+    return " ".join(title) or None
+
+
+def detect_metadata(doc: LoadedDocument, file_name: str, kind: str | None = None) -> Metadata:
+    declared = doc.declared
+    head = "\n".join(doc.pages[:3])[:12000]
+    flat = re.sub(r"\s*\n\s*", " ", head)  # names and phrases wrap across lines
+    found_title = detect_title(doc)
+    title = (found_title if found_title and _TITLE_START.match(found_title) else None) or declared.get("title") \
+        or found_title or file_name
+    kind = kind or declared.get("kind") or detect_kind(flat, title)
+    council = declared.get("council") or declared.get("area") or detect_council(flat)
+    period = None
+    if declared.get("period"):
+        period = find_range(declared["period"]) or _two_dates(declared["period"])
+    period = period or _labelled_range(flat)
+    published = (parse_date(declared.get("published", "")) or parse_date(declared.get("date", ""))
+                 or _labelled_date(head) or _letter_date(doc) or _file_name_date(file_name)
+                 or (period[1] if period else None))
+    m = _JUDGEMENT.search(flat)
+    judgement = (m.group(1) or m.group(2)).capitalize() if m else None
+    child = declared.get("child") or detect_child("\n".join(doc.pages)[:60000])
+    return Metadata(title=title.strip(), kind=kind, council=council, published=published,
+                    period_start=period[0] if period else None, period_end=period[1] if period else None,
+                    judgement=judgement, child=child)
+
+
+def _two_dates(text: str) -> tuple[str, str] | None:
+    dates = find_dates(text)
+    return (dates[0], dates[-1]) if len(dates) >= 2 else None
+
+
+def _labelled_range(text: str) -> tuple[str, str] | None:
+    for m in re.finditer(r"(inspection dates?|visit dates?|review period|period under review|dates? of (?:the )?"
+                         r"visit|the period from|scope of the review)[:\s]+(.{0,80})", text, re.I):
+        found = find_range(m.group(2)) or _two_dates(m.group(2))
+        if found:
+            return found
+        single = parse_date(m.group(2))
+        if single:
+            return single, single
+    m = re.search(r"focused (?:assurance )?visit to .{0,120}? on (.{0,60})", text, re.I | re.S)
+    if m:
+        found = find_range(m.group(1))
+        if found:
+            return found
+    return None
+
+
+def _labelled_date(text: str) -> str | None:
+    m = re.search(r"(report published|date of publication|published|publication date)[:\s]+(.{0,40})", text, re.I)
+    return parse_date(m.group(2)) if m else None
+
+
+def _letter_date(doc: LoadedDocument) -> str | None:
+    """A letter's date: a line of page 1 that is a date and nothing else."""
+    for line in (doc.pages[0].splitlines() if doc.pages else [])[:30]:
+        line = line.strip()
+        dates = find_dates(line)
+        if dates and len(line) <= 20:
+            return dates[0]
+    return None
+
+
+def _file_name_date(name: str) -> str | None:
+    m = re.search(r"((?:19|20)\d\d)-(\d\d)-(\d\d)", name)
+    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None

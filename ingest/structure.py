@@ -1,0 +1,173 @@
+"""Structure from lines of text: headings, numbered paragraphs as printed ("3.20", "12"), bullets, pages.
+
+PDF text arrives as lines with no paragraph marks, so paragraphs are rebuilt from cues a reader uses: a printed
+number that continues the document's numbering, a bullet, a short line that ends a sentence, a short line with no
+full stop before a numbered paragraph (a heading). Markup formats (HTML, DOCX, Markdown) know their blocks and
+only need `split_number`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# A printed number, then a capitalised word that is not a month: "5 July 2016 Police…" is a date in a table.
+_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})(\.?)\s+(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+                     r"[a-z]*\.?\s+(?:\d|of\b))(?=[A-Z‘'\"“(\[])(.+)$")
+_BULLET = re.compile(r"^[◼■▪●•◦‣∙·\-–—*]\s+(.+)$")
+_END = re.compile(r"[.!?:;)\"”’]$")
+_SENTENCE_END = re.compile(r"[.!?)\"”’]$")
+
+
+@dataclass
+class Span:
+    """One line (or run of text) of a block, located on its page."""
+
+    page: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Block:
+    """A heading, paragraph, bullet or table row; `number` is the paragraph number as printed."""
+
+    kind: str  # heading | paragraph | bullet | row
+    spans: list[Span] = field(default_factory=list)
+    number: str | None = None
+    level: int = 1  # heading level
+
+    @property
+    def text(self) -> str:
+        return join_lines([s.text for s in self.spans])
+
+    @property
+    def page(self) -> int:
+        return self.spans[0].page
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join wrapped lines: a line ending in a hyphen before a lower-case word is one word ("multi-" "agency")."""
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif out.endswith("-") and line[:1].islower() and not out.endswith(" -"):
+            out += line
+        else:
+            out += " " + line
+    return out
+
+
+def split_number(text: str) -> tuple[str | None, str]:
+    """'3.20 The team…' -> ('3.20', 'The team…'); '12. Leaders…' -> ('12', 'Leaders…'); else (None, text)."""
+    m = _NUMBER.match(text.strip())
+    if not m:
+        return None, text.strip()
+    return m.group(1), m.group(3)
+
+
+def _parts(number: str) -> list[int]:
+    return [int(x) for x in number.split(".")]
+
+
+def plausible_next(prev: str | None, new: str) -> bool:
+    """Does `new` continue a document's numbering after `prev`? Rejects '40 additional posts' after '5'."""
+    b = _parts(new)
+    if prev is None:
+        return b[-1] <= 3 or (len(b) > 1 and b[-1] <= 3)
+    a = _parts(prev)
+    if len(b) == len(a):
+        return (b[:-1] == a[:-1] and 0 < b[-1] - a[-1] <= 3) or (
+            len(b) > 1 and b[0] - a[0] in (1, 2) and b[-1] <= 2)
+    if len(b) == len(a) + 1:  # 3 -> 3.1 (or a section heading "3." straight to an excerpted "3.20")
+        return b[:-1] == a or (b[:-2] == a[:-1] and 0 < b[-2] - a[-1] <= 2 and b[-1] <= 2)
+    if len(b) < len(a):  # 3.12 -> 4 or 3.12.2 -> 3.13
+        return b[:-1] == a[:len(b) - 1] and 0 < b[-1] - a[len(b) - 1] <= 2
+    return False
+
+
+def parse_lines(pages: list[list[tuple[int, int, str]]]) -> list[Block]:
+    """Blocks from pages of (start, end, line) triples; a paragraph may continue across a page break."""
+    blocks: list[Block] = []
+    last_number: str | None = None
+    for page_no, lines in enumerate(pages, start=1):
+        widths = sorted(len(t) for _, _, t in lines)
+        typical = widths[int(len(widths) * 0.9)] if widths else 80
+        prev_text = ""
+        for i, (start, end, text) in enumerate(lines):
+            text = text.strip()
+            span = Span(page_no, start, end, text)
+            if not text:
+                prev_text = ""  # a blank line ends a paragraph (text extractions keep them)
+                continue
+            cur = blocks[-1] if blocks else None
+            # A line can start a new block only after one that ended: a full stop, a heading, or a short line
+            # (a heading's last line has no full stop but stops well short of the margin).
+            prev_ended = (not prev_text) or bool(_END.search(prev_text)) or (
+                cur is not None and cur.kind == "heading") or len(prev_text) < 0.7 * typical
+            number, _ = split_number(text)
+            bullet = _BULLET.match(text)
+            if number and prev_ended and plausible_next(last_number, number):
+                blocks.append(Block("paragraph", [span], number=number))
+                last_number = number
+            elif bullet and prev_ended:
+                blocks.append(Block("bullet", [span]))
+            elif cur is None or _starts_paragraph(cur, prev_text, text, i, typical, lines, last_number):
+                blocks.append(Block("paragraph", [span]))
+            else:
+                cur.spans.append(span)
+            prev_text = text
+    return _mark_headings(blocks)
+
+
+def _starts_paragraph(cur: Block, prev_text: str, text: str, i: int, typical: float,
+                      lines: list[tuple[int, int, str]], last_number: str | None) -> bool:
+    """Does this unnumbered line begin a new paragraph rather than continue the current block?"""
+    if not prev_text:  # after a blank line, or at the top of a page
+        return bool(_SENTENCE_END.search(cur.spans[-1].text)) or (
+            i == 0 and text[:1].isupper() and cur.kind != "paragraph")
+    ended = bool(_SENTENCE_END.search(prev_text))
+    if ended and len(prev_text) < 0.8 * typical and (text[:1].isupper() or text[:1].isdigit()):
+        return True  # the last line stopped short after a full stop: the paragraph ended there
+    if ended and text[:1].isupper() and _heading_ahead(lines, i, last_number):
+        return True
+    return cur.kind == "heading" and text[:1].isupper() and len(cur.spans) >= 2
+
+
+def _heading_ahead(lines: list[tuple[int, int, str]], i: int, last_number: str | None) -> bool:
+    """Do lines i.. form a short unpunctuated run followed by a numbered paragraph or bullet (a heading)?"""
+    words = 0
+    for j in range(i, min(i + 3, len(lines))):
+        text = lines[j][2].strip()
+        words += len(text.split())
+        if words > 22 or (_SENTENCE_END.search(text) and not text.endswith("?")):
+            return False
+        nxt = lines[j + 1][2].strip() if j + 1 < len(lines) else ""
+        number = split_number(nxt)[0]
+        if (number and plausible_next(last_number, number)) or _BULLET.match(nxt):
+            return True
+    return False
+
+
+def _mark_headings(blocks: list[Block]) -> list[Block]:
+    """Short blocks without a full stop, followed by a paragraph or bullet, are headings ('1. Introduction')."""
+    for i, b in enumerate(blocks):
+        text = b.text
+        words = len(text.split())
+        if b.kind == "bullet" or (_SENTENCE_END.search(text) and not text.endswith("?")) or words > 22 or words == 0:
+            continue
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if b.number is not None and (words > 10 or nxt is None):
+            continue
+        if nxt is None or (nxt.kind in ("paragraph", "bullet", "heading") and (
+                nxt.number is not None or nxt.kind == "bullet" or _SENTENCE_END.search(nxt.text))):
+            b.kind = "heading"
+            b.level = 1 if b.number is not None and "." not in b.number else 2
+            if b.number is not None:  # a numbered section heading keeps its number in the text
+                b.number = None
+    return blocks

@@ -1,0 +1,56 @@
+"""Shared fixtures: the shared data folder, and real indexes (real model, real Chroma on disk) built once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+                   "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False",
+                   "TOKENIZERS_PARALLELISM": "false"})
+
+
+def shared_dir() -> Path:
+    override = os.environ.get("LATENT_SHARED")
+    return Path(override) if override else ROOT.parent / "shared"
+
+
+def ofsted_pdf_dir() -> Path:
+    return shared_dir() / "data" / "ofsted" / "pdf"
+
+
+def need_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is absent: these tests read ../shared/data at run time (set LATENT_SHARED)")
+    return path
+
+
+# A small, varied set: an ILACS report with numbered paragraphs, a focused-visit letter, an older SIF report.
+SMALL_SET = ("wigan_80579_2022-07-05.pdf", "kent_80476_2024-02-27_focused-visit.pdf",
+             "wigan_80579_2023-06-09_focused-visit.pdf")
+
+
+@pytest.fixture(scope="session")
+def small_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    src = need_shared(ofsted_pdf_dir())
+    folder = tmp_path_factory.mktemp("docs")
+    for name in SMALL_SET:
+        shutil.copy(src / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_index(small_docs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real index of three real Ofsted PDFs, built once per test session."""
+    from ingest import ingest_paths
+    from vectorstore import open_index
+
+    index = open_index(tmp_path_factory.mktemp("index"))
+    report = ingest_paths(index, [small_docs])
+    assert not report.failed and len(report.added) == len(SMALL_SET)
+    yield index

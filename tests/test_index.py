@@ -1,0 +1,95 @@
+"""The index on a real Chroma folder with the real model: search, re-ingest, replace, remove, repair, models."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest import ingest_paths
+from vectorstore import ModelMismatchError, SearchFilters, open_index
+from vectorstore.settings import EmbeddingSettings, Settings
+
+
+def test_caseload_question_finds_a_caseload_passage(small_index) -> None:  # type: ignore[no-untyped-def]
+    hits = small_index.search("how many children is each social worker responsible for", k=3)
+    assert any("caseload" in h.text.lower() for h in hits)
+    for h in hits:
+        assert h.passage.page >= 1 and h.document.title and Path(h.document.source).exists()
+
+
+def test_filters_and_query_named_boost(small_index) -> None:  # type: ignore[no-untyped-def]
+    kent = small_index.search("caseloads", k=5, filters=SearchFilters(councils=("Kent",)))
+    assert kent and all(h.document.council == "Kent County Council" for h in kent)
+    letters = small_index.search("caseloads", k=5, filters=SearchFilters(kinds=("focused_visit",)))
+    assert letters and all(h.document.kind == "focused_visit" for h in letters)
+    none = small_index.search("caseloads", k=5, filters=SearchFilters(year_from=2030))
+    assert none == []
+    result = small_index.search_with_info("what did Ofsted find about caseloads in Wigan in 2022", k=5)
+    assert result.filters["boost"]["council"] == ["Wigan"] and result.filters["boost"]["year"] == [2022]
+    assert result.hits[0].document.council == "Wigan" and result.hits[0].document.published.startswith("2022")
+    # a boost, never an exclusion: other documents still come back
+    wide = small_index.search_with_info("caseloads in Wigan in 2022", k=200)
+    assert {h.document.council for h in wide.hits} > {"Wigan"}
+
+
+def test_reingest_unchanged_changed_and_remove(small_docs: Path, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    shutil.copytree(small_docs, docs)
+    note = docs / "note.txt"
+    note.write_text("Caseloads in the assessment team were too high, at 30 to 50 children each.\n")
+    index = open_index(tmp_path / "index")
+    first = ingest_paths(index, [docs])
+    assert len(first.added) == 4 and not first.failed
+    again = ingest_paths(index, [docs])
+    assert len(again.unchanged) == 4 and not again.added and not again.updated
+    note.write_text("Agency social workers made up half of the workforce.\n")
+    changed = ingest_paths(index, [docs])
+    assert changed.updated == [str(note)]
+    doc = index.find_document("note.txt")
+    texts = [p.text for p in index.passages(doc.id)]
+    assert texts == ["Agency social workers made up half of the workforce."]
+    assert not any("30 to 50" in h.text for h in index.search("caseloads 30 to 50 children", k=20))
+    index.remove("note.txt")
+    assert all(d.source != str(note.resolve()) for d in index.documents())
+    assert index.passages(doc.id) == []
+    assert not any("Agency social workers made up half" in h.text for h in index.search("agency workforce", k=50))
+    # a fresh process sees the same state (the cache is derived from Chroma, not trusted blindly)
+    reopened = open_index(tmp_path / "index")
+    assert {d.id for d in reopened.documents()} == {d.id for d in index.documents()}
+    assert len(reopened.passages()) == sum(d.passages for d in reopened.documents())
+
+
+def test_half_stored_document_is_repaired(small_docs: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    index = open_index(tmp_path / "index")
+    ingest_paths(index, [small_docs / "kent_80476_2024-02-27_focused-visit.pdf"])
+    (doc,) = index.documents()
+    # simulate a crash after the manifest said "storing" and some passages were written
+    index.store.put_document(replace(doc, status="storing"))
+    reader = open_index(tmp_path / "index")  # another process's view: readers never see half a document
+    assert reader.documents() == [] and reader.search("caseloads", k=5) == []
+    report = ingest_paths(index, [small_docs / "kent_80476_2024-02-27_focused-visit.pdf"])
+    assert len(report.added) == 1
+    (again,) = index.documents()
+    assert index.store.count() == again.passages == doc.passages
+
+
+def test_index_refuses_to_mix_embedding_models(small_index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    other = Settings(embedding=EmbeddingSettings(model="some/other-model"))
+    with pytest.raises(ModelMismatchError, match="built with the embedding model 'all-MiniLM-L6-v2'"):
+        open_index(small_index.path, settings=other)
+
+
+def test_public_api_is_explicit() -> None:
+    import assistant
+    import ingest
+    import vectorstore
+
+    assert set(vectorstore.__all__) >= {"open_index", "Index", "Hit", "Passage", "SearchFilters"}
+    assert set(ingest.__all__) >= {"ingest_paths", "tag_sentences"}
+    for name in vectorstore.__all__:
+        assert getattr(vectorstore, name) is not None
+    assert assistant is not None

@@ -1,0 +1,28 @@
+"""Where passages live and how they are found: Chroma plus a lexical index, fused hybrid search."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vectorstore.errors import DocumentNotFoundError, LatentError, ModelMismatchError, StoreUnavailableError
+    from vectorstore.index import Index, SearchResult, open_index
+    from vectorstore.records import DocumentInfo, Hit, IngestReport, Passage, SearchFilters, Tag
+
+__all__ = ["DocumentInfo", "DocumentNotFoundError", "Hit", "Index", "IngestReport", "LatentError",
+           "ModelMismatchError", "Passage", "SearchFilters", "SearchResult", "StoreUnavailableError", "Tag",
+           "open_index"]
+
+_WHERE = {"Index": "index", "SearchResult": "index", "open_index": "index", "DocumentInfo": "records",
+          "Hit": "records", "IngestReport": "records", "Passage": "records", "SearchFilters": "records",
+          "Tag": "records", "DocumentNotFoundError": "errors", "LatentError": "errors",
+          "ModelMismatchError": "errors", "StoreUnavailableError": "errors"}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so importing the package does not pull in chromadb or torch.
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f"vectorstore.{_WHERE[name]}"), name)
+    raise AttributeError(name)

@@ -1,0 +1,216 @@
+"""The index: one folder (or one Chroma server) holding documents, passages, vectors and the lexical index.
+
+Writes go to Chroma, document by document, bracketed by manifest rows ("storing" then "stored") so that a crash
+leaves something `repair` can recognise; reads go through the in-memory `SearchCache`, rebuilt from Chroma
+whenever the manifest's fingerprint changes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vectorstore.cache import SearchCache, fingerprint
+from vectorstore.errors import DocumentNotFoundError
+from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
+from vectorstore.search import rank
+from vectorstore.settings import Settings, get_settings
+from vectorstore.store import ChromaStore
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from vectorstore.embedding import Embedder
+
+_RECHECK_SECONDS = 2.0  # how stale a reader may be before it looks at the manifest again
+
+
+@dataclass
+class SearchResult:
+    """Hits best first, with the filters applied and what the query itself named (a boost)."""
+
+    query: str
+    hits: list[Hit]
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query, "filters": self.filters, "hits": [hit_to_json(h) for h in self.hits]}
+
+
+def hit_to_json(h: Hit) -> dict[str, Any]:
+    """The contract shape of a hit (design.md, `latent search --json`)."""
+    p, d = h.passage, h.document
+    return {"id": p.id, "text": p.text, "score": round(float(h.score), 6), "title": d.title, "source": d.source,
+            "page": p.page, "paragraph": p.paragraph, "section": p.section, "kind": d.kind, "council": d.council,
+            "published": d.published, "tags": [t.to_json() for t in p.tags], "doc_id": d.id, "child": d.child,
+            "date": p.date, "page_end": p.page_end, "char_start": p.char_start, "char_end": p.char_end}
+
+
+class Index:
+    """Open with `open_index`; search, list and remove documents; ingest writes through `store_document`."""
+
+    def __init__(self, path: Path | None, server: str | None, settings: Settings) -> None:
+        self.path = path
+        self.server = server
+        self.settings = settings
+        self.model = settings.embedding.model
+        self.store = ChromaStore(path, server, self.model)
+        self._cache: SearchCache | None = None
+        self._docs: dict[str, DocumentInfo] = {}
+        self._checked = 0.0
+        self._lock = threading.RLock()
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        from vectorstore.embedding import get_embedder
+
+        embedder = get_embedder(self.model)
+        embedder.batch_size = self.settings.embedding.batch_size
+        return embedder
+
+    def documents(self) -> list[DocumentInfo]:
+        """Stored documents (files that failed, or half-stored ones, are not listed), by title."""
+        return sorted((d for d in self.store.manifest().values() if d.status == "stored"),
+                      key=lambda d: (d.title.lower(), d.id))
+
+    def find_document(self, ref: str) -> DocumentInfo:
+        """A stored document by id, by source path, or by file name."""
+        docs = self.documents()
+        for test in (lambda d: d.id == ref, lambda d: d.source == str(Path(ref).resolve()),
+                     lambda d: Path(d.source).name == ref, lambda d: Path(d.source).stem == ref):
+            found = [d for d in docs if test(d)]
+            if len(found) == 1:
+                return found[0]
+        raise DocumentNotFoundError(f"no stored document matches '{ref}' (try `latent list`)")
+
+    def passages(self, doc_id: str | None = None) -> list[Passage]:
+        """Passages in reading order (page, then offset), of one document or of all."""
+        cache = self.cache()
+        rows = [p for p in cache.passages if doc_id is None or p.doc_id == doc_id]
+        return sorted(rows, key=lambda p: (p.doc_id, p.page, p.char_start))
+
+    def document_info(self, doc_id: str) -> DocumentInfo | None:
+        self.cache()
+        return self._docs.get(doc_id)
+
+    def cache(self) -> SearchCache:
+        """The search cache, rebuilt when another write (here or in another process) changed the manifest."""
+        with self._lock:
+            now = time.monotonic()
+            if self._cache is not None and now - self._checked < _RECHECK_SECONDS:
+                return self._cache
+            manifest = {i: d for i, d in self.store.manifest().items() if d.status == "stored"}
+            key = fingerprint(manifest, self.model)
+            self._checked = now
+            if self._cache is not None and self._cache.key == key:
+                return self._cache
+            folder = self.path / "cache" if self.path else None
+            cache = SearchCache.load(folder, key) if folder else None
+            if cache is None:
+                cache = SearchCache.build(self.store, key, set(manifest))
+                if folder:
+                    cache.save(folder)
+            self._cache, self._docs = cache, manifest
+            return cache
+
+    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[Hit]:
+        """Dense and lexical results fused by reciprocal rank; see `search_with_info` for what was applied."""
+        return self.search_with_info(query, k, filters).hits
+
+    def search_with_info(self, query: str, k: int = 10, filters: SearchFilters | None = None,
+                         vector: np.ndarray | None = None) -> SearchResult:
+        cache = self.cache()
+        docs = self._docs
+        if not cache.passages:
+            return SearchResult(query, [], _filters_json(filters, None))
+        if vector is None:
+            vector = self.embedder.encode_query(query)
+        ranked, hints = rank(cache, docs, query, vector, k, filters or SearchFilters(), self.settings.search,
+                             self.store)
+        hits = [Hit(cache.passages[row], docs[cache.passages[row].doc_id], score) for row, score in ranked]
+        return SearchResult(query, hits, _filters_json(filters, hints))
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One writer at a time per index folder (a Chroma server serialises writes itself)."""
+        if self.path is None:
+            yield
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".write.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def store_document(self, doc: DocumentInfo, passages: list[Passage], vectors: np.ndarray) -> None:
+        """Replace a document's passages as one unit: a crash part-way leaves a 'storing' row for `repair`."""
+        new_ids = {p.id for p in passages}
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        self.store.put_document(replace(doc, status="storing", passages=len(passages), ingested_at=stamp))
+        stale = [i for i in self.store.passage_ids(doc.id) if i not in new_ids]
+        self.store.delete_passages(stale)
+        self.store.add_passages(passages, doc, vectors)
+        self.store.put_document(replace(doc, status="stored", passages=len(passages), ingested_at=stamp))
+        self._checked = 0.0
+
+    def remove(self, doc_id: str) -> DocumentInfo:
+        """Delete a document everywhere: its passages, its manifest row, and (through the cache) its terms."""
+        doc = self.find_document(doc_id)
+        with self.writing():
+            self.store.put_document(replace(doc, status="removing"))
+            self.store.delete_passages(self.store.passage_ids(doc.id))
+            self.store.delete_document(doc.id)
+        self._checked = 0.0
+        return doc
+
+    def repair(self) -> list[str]:
+        """Undo half-finished writes: drop documents not fully stored and passages no stored document owns."""
+        manifest = self.store.manifest()
+        stored = {i for i, d in manifest.items() if d.status == "stored"}
+        repaired = []
+        for doc_id, doc in manifest.items():
+            if doc.status != "stored":
+                self.store.delete_passages(self.store.passage_ids(doc_id))
+                self.store.delete_document(doc_id)
+                repaired.append(doc.source)
+        expected = sum(manifest[i].passages for i in stored)
+        if self.store.count() != expected:  # orphans from a crash before the first manifest write
+            orphans = [i for ids, _, metas, _ in self.store.iter_passages(with_vectors=False)
+                       for i, m in zip(ids, metas, strict=True) if m.get("doc_id") not in stored]
+            self.store.delete_passages(orphans)
+        self._checked = 0.0
+        return repaired
+
+
+def _filters_json(filters: SearchFilters | None, hints: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if filters is not None:
+        for name in ("kinds", "councils", "documents", "year_from", "year_to", "categories"):
+            value = getattr(filters, name)
+            if value is not None:
+                out[name] = list(value) if isinstance(value, tuple) else value
+    if hints is not None and not hints.is_empty():
+        out["boost"] = hints.to_json()
+    return out
+
+
+def open_index(path: str | os.PathLike[str] | None = None, server: str | None = None,
+               settings: Settings | None = None) -> Index:
+    """Open (or create) an index folder, or connect to a Chroma server when `server` is a URL."""
+    settings = settings or get_settings()
+    server = server or settings.server
+    folder = Path(path).expanduser().resolve() if path is not None else (
+        None if server else settings.index.expanduser().resolve())
+    return Index(folder, server, settings)

@@ -1,0 +1,74 @@
+"""What a query names by itself: a council, a year, a kind of document — read against the values the index holds.
+
+These become a boost, never an exclusion: "what did Ofsted find in Wigan in 2022" ranks Wigan's 2022 documents
+first but still returns the rest, because a wrong guess must not hide the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_COUNCIL_WORDS = re.compile(
+    r"\b(london borough of|royal borough of|metropolitan borough of|borough of|city of|county of|council|"
+    r"metropolitan|borough|county|city|district|the|local authority)\b")
+_KIND_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"\bfocused[- ]visits?\b", ("focused_visit",)),
+    (r"\b(ilacs|full inspection|inspection reports?|judgement|overall effectiveness)\b", ("inspection",)),
+    (r"\bofsted\b", ("inspection", "focused_visit")),
+    (r"\b(coroners?|prevention of future deaths?|pfd|regulation 28|inquest)\b", ("coroner_report",)),
+    (r"\b(serious case reviews?|safeguarding practice reviews?|case reviews?|scrs?|lcsprs?|the review)\b",
+     ("review",)),
+    (r"\b(literature|primer|swiss cheese|reason's model|safety science)\b", ("literature",)),
+)
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+
+
+def council_key(name: str) -> str:
+    """'Bournemouth, Christchurch & Poole Council' -> 'bournemouth christchurch and poole'."""
+    text = name.lower().replace("&", " and ").replace("-", " ").replace("’", "'")
+    text = _COUNCIL_WORDS.sub(" ", text)
+    text = re.sub(r"[^a-z0-9' ]+", " ", text)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class QueryHints:
+    """Councils, years and kinds that a query names, as values the index holds."""
+
+    councils: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.councils or self.years or self.kinds)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        if self.councils:
+            out["council"] = list(self.councils)
+        if self.years:
+            out["year"] = list(self.years)
+        if self.kinds:
+            out["kind"] = list(self.kinds)
+        return out
+
+
+def read_query_hints(query: str, councils: set[str], years: set[int]) -> QueryHints:
+    """Match the query's words against the index's councils (whole words) and published years."""
+    norm = " " + " ".join(re.sub(r"[^a-z0-9' ]+", " ", query.lower().replace("&", " and ")
+                                 .replace("-", " ").replace("’", "'")).split()) + " "
+    found = []
+    for council in sorted(councils):
+        key = council_key(council)
+        if key and f" {key} " in norm:
+            found.append(council)
+    # "North Yorkshire" also contains "yorkshire": keep only the longest of overlapping names.
+    found = [c for c in found if not any(c != o and council_key(c) in council_key(o) for o in found)]
+    named_years = tuple(sorted({int(y) for y in _YEAR.findall(query)} & years))
+    kinds: list[str] = []
+    low = query.lower()
+    for pattern, ks in _KIND_PHRASES:
+        if re.search(pattern, low):
+            kinds.extend(k for k in ks if k not in kinds)
+    return QueryHints(tuple(found), named_years, tuple(kinds))

@@ -1,0 +1,68 @@
+"""One settings object for the whole product, read from `LATENT_*` environment variables.
+
+Nested sections use a double underscore: `LATENT_LLM__BASE_URL=http://127.0.0.1:8080/v1`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def default_index_dir() -> Path:
+    """A per-user data folder (XDG on Linux), so the index survives across projects and clones."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "latent" / "index"
+
+
+class EmbeddingSettings(BaseModel):
+    """Which sentence-transformers model embeds passages and queries."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(DEFAULT_MODEL, description="'all-MiniLM-L6-v2' (bundled, offline) or a model name/path")
+    batch_size: int = Field(32, description="passages per encode call")
+    max_tokens: int = Field(200, description="word-pieces per passage; the model truncates silently past 256")
+
+
+class SearchSettings(BaseModel):
+    """How dense and lexical results are found and fused."""
+
+    model_config = ConfigDict(extra="forbid")
+    rrf_k: int = Field(60, description="reciprocal-rank-fusion constant (Cormack et al. 2009 use 60)")
+    dense_weight: float = Field(1.0, description="weight of the dense ranking in the fusion")
+    lexical_weight: float = Field(1.0, description="weight of the lexical (BM25) ranking in the fusion")
+    candidates: int = Field(100, description="results taken from each retriever before fusion")
+    dense_backend: str = Field("exact", description="'exact' (in-memory matrix kept in step with Chroma) or 'chroma'")
+
+
+class LLMSettings(BaseModel):
+    """An optional chat model for LLM answers (extractive answers need none)."""
+
+    model_config = ConfigDict(extra="forbid")
+    spec: str | None = Field(None, description="'openai:MODEL' or 'ollama:MODEL'; None = extractive answers")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    api_key: str | None = Field(None, description="API key for the endpoint, if it needs one")
+    temperature: float = Field(0.0, description="sampling temperature")
+
+
+class Settings(BaseSettings):
+    """Everything configurable; unknown keys are rejected."""
+
+    model_config = SettingsConfigDict(env_prefix="LATENT_", env_nested_delimiter="__", extra="forbid")
+    index: Path = Field(default_factory=default_index_dir, description="the index folder (LATENT_INDEX)")
+    server: str | None = Field(None, description="Chroma server URL, e.g. http://127.0.0.1:8000 (LATENT_SERVER)")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings read once from the environment."""
+    return Settings()
