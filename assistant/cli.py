@@ -14,6 +14,10 @@ EXAMPLES = """examples:
   latent ingest ~/reviews                      ingest a folder (walked recursively)
   latent search "caseloads of social workers" -k 5 --council Wigan --year-from 2020
   latent search --json -k 10 --queries queries.jsonl
+  latent ask "What latent conditions preceded Child R's death?"
+  latent ask --json --questions questions.jsonl
+  latent themes --level latent                 which organisational conditions recur, per document
+  latent timeline review-child-r.pdf           a case chronology
   latent list --json
   latent remove wigan_80579_2022-07-05-3f2a1c
   latent chat --port 7860                      the web page, on 127.0.0.1
@@ -63,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _filters(p)
 
+    p = sub.add_parser("ask", help="a cited answer from the documents (extractive unless --llm)")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--questions", metavar="FILE", help='JSON lines {"id", "question"}: one answer line each')
+    p.add_argument("--llm", metavar="SPEC", help="openai:MODEL or ollama:MODEL (default: extractive, no model)")
+    p.add_argument("--base-url", metavar="URL", help="endpoint for --llm (e.g. http://127.0.0.1:8080/v1)")
+    p.add_argument("--stream", action="store_true", help="print the LLM's answer as it is written")
+    p.add_argument("--json", action="store_true")
+    _filters(p)
+
     p = sub.add_parser("list", help="the stored documents")
     p.add_argument("--json", action="store_true")
 
@@ -80,6 +93,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sentences", metavar="FILE", required=True, help='JSON lines {"id", "text"}')
     p.add_argument("--json", action="store_true")
 
+    # -- eval (assistant.evaluation) --
+    p = sub.add_parser("eval", help="score search on a gold set (--gold) or a BEIR benchmark (--beir)",
+                       description="--beir DIR indexes the corpus itself (in --index DIR, else a temporary "
+                                   "folder) and scores lexical, dense and hybrid search on the test split.",
+                       epilog="example: latent eval --beir ../shared/data/beir/scifact --run-dir runs/ --json")
+    p.add_argument("--gold", metavar="FILE", help="gold set, JSON lines (scored against --index)")
+    p.add_argument("--beir", metavar="DIR", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    p.add_argument("--run-dir", metavar="D", help="with --beir: where to write a TREC run file per method")
+    p.add_argument("--details", metavar="FILE", help="with --gold: one JSON line per question (for calibration)")
+    p.add_argument("--json", action="store_true")
+    # -- end eval --
+
+    p = sub.add_parser("themes", help="documents x latent-condition categories: counts of tagged passages")
+    p.add_argument("--level", choices=["latent", "active", "defence"], help="only categories of this level")
+    p.add_argument("--csv", metavar="FILE", help="also write the matrix as CSV")
+    p.add_argument("--json", action="store_true")
+    _filters(p)
+
+    p = sub.add_parser("timeline", help="a review's chronology: dated events, each linked to its paragraph")
+    p.add_argument("doc", metavar="DOC", help="document id, path or file name")
+    p.add_argument("--json", action="store_true")
+
     for name, sp in sub.choices.items():
         if name != "tag":
             _common(sp)
@@ -94,7 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from assistant.commands import run
 
-    return run(args, parser)
+    try:
+        return run(args, parser)
+    except BrokenPipeError:  # `latent … | head`: the reader left; that is not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     handler: Callable[[argparse.Namespace], int] = {
         "ingest": cmd_ingest, "search": cmd_search, "list": cmd_list, "remove": cmd_remove, "chat": cmd_chat,
-        "tag": cmd_tag,
+        "tag": cmd_tag, "eval": cmd_eval, "ask": cmd_ask, "themes": cmd_themes,
+        "timeline": cmd_timeline,
     }[args.command]
     try:
         return handler(args)
@@ -125,6 +126,64 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- ask -----------------------------------------------------------------------------------------------------
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer import ask
+    from assistant.render import answer_as_text
+
+    if bool(args.question) == bool(args.questions):
+        raise UsageError("give a QUESTION or --questions FILE (one of them)")
+    index = open_from_args(args)
+    filters = filters_from_args(args)
+    llm = None
+    if args.llm:
+        from assistant.llm_answer import chat_model, remote_notice
+
+        llm = chat_model(args.llm, args.base_url, streaming=args.stream and not args.json)
+        notice = remote_notice(args.base_url)
+        if notice:
+            print(notice, file=sys.stderr)
+    if args.questions:
+        for qid, question in read_jsonl(args.questions, "question"):
+            emit_json({"id": qid, **ask(index, question, filters=filters, llm=llm).to_json()})
+        return EXIT_OK
+    answer = ask(index, args.question, filters=filters, llm=llm)
+    if args.json:
+        emit_json(answer.to_json())
+    else:
+        print(answer_as_text(answer))
+    return EXIT_OK
+
+
+# -- themes / timeline --------------------------------------------------------------------------------------
+def cmd_themes(args: argparse.Namespace) -> int:
+    from assistant.themes import matrix_as_csv, matrix_as_table, themes_matrix
+
+    filters = filters_from_args(args)
+    matrix = themes_matrix(open_from_args(args), None if filters.is_empty() else filters, args.level)
+    if args.csv:
+        Path(args.csv).write_text(matrix_as_csv(matrix), encoding="utf-8")
+    if args.json:
+        emit_json(matrix)
+    else:
+        print(matrix_as_table(matrix))
+    return EXIT_OK
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from assistant.chronology import chronology
+
+    result = chronology(open_from_args(args), args.doc)
+    if args.json:
+        emit_json(result)
+        return EXIT_OK
+    print(f"{result['document']['title']} — incident date: {result['incident_date'] or 'not stated'}")
+    for e in result["events"]:
+        where = f"p. {e['page']}" + (f", para {e['paragraph']}" if e["paragraph"] else "")
+        print(f"{e['date']}  {(e['agency'] or '-')[:18]:18}  {e['text'][:110]}  ({where})")
+    return EXIT_OK
+
+
 # -- list / remove -------------------------------------------------------------------------------------------
 def document_json(d: Any) -> dict[str, Any]:
     return {"id": d.id, "title": d.title, "source": d.source, "kind": d.kind, "council": d.council,
@@ -183,3 +242,25 @@ def _index_is_default(args: argparse.Namespace) -> bool:
 
 def samples_dir() -> Path:
     return Path(__file__).resolve().parent / "samples" / "docs"
+
+
+# -- eval (assistant.evaluation) -----------------------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace) -> int:
+    if bool(args.gold) == bool(args.beir):
+        raise UsageError("give --gold FILE or --beir DIR (one of them)")
+    if args.gold:
+        import importlib
+        import importlib.util
+
+        if importlib.util.find_spec("assistant.evaluation.gold") is None:
+            print("latent eval --gold: not built yet", file=sys.stderr)
+            return EXIT_USAGE
+        return int(importlib.import_module("assistant.evaluation.gold").run_gold(args))
+    if not args.run_dir:
+        raise UsageError("--beir needs --run-dir D (a TREC run file per method is written there)")
+    from assistant.evaluation.beir import BeirFormatError, run_beir
+
+    try:
+        return run_beir(args)
+    except BeirFormatError as exc:
+        raise UsageError(str(exc)) from exc

@@ -6,7 +6,8 @@ IngestError
 ├── CorruptFileError       the file is damaged or not what its extension says
 ├── EncryptedFileError     a password-protected PDF
 ├── NoTextLayerError       a scanned PDF: pages are images, no text to index (needs OCR)
-└── FileTooLargeError      over the size limit, or a compressed file that expands too far
+├── FileTooLargeError      over the size limit, or a compressed file that expands too far
+└── FileTimeoutError       reading took longer than the per-file time limit (the reader was stopped)
 """
 
 from __future__ import annotations
@@ -38,3 +39,7 @@ class NoTextLayerError(IngestError):
 
 class FileTooLargeError(IngestError):
     """The file, or what it expands to, is over the configured limit."""
+
+
+class FileTimeoutError(IngestError):
+    """Reading the file took longer than the per-file time limit; the reader was stopped and replaced."""

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ingest.dates import find_dates, find_range, parse_date
+from vectorstore.dates import find_dates, find_range, parse_date
 from ingest.loaders.base import LoadedDocument
 
 _KIND_RULES: tuple[tuple[str, str, int], ...] = (
@@ -118,8 +118,13 @@ def detect_metadata(doc: LoadedDocument, file_name: str, kind: str | None = None
     head = "\n".join(doc.pages[:3])[:12000]
     flat = re.sub(r"\s*\n\s*", " ", head)  # names and phrases wrap across lines
     found_title = detect_title(doc)
-    title = (found_title if found_title and _TITLE_START.match(found_title) else None) or declared.get("title") \
-        or found_title or file_name
+    declared_title = declared.get("title")
+    if declared_title and _TITLE_START.match(declared_title):
+        title = declared_title  # the file's own title, when it reads like one ('Child Safeguarding Practice Review…')
+    elif found_title and _TITLE_START.match(found_title):
+        title = found_title  # PDF Info titles are often junk ('LA NAME - standard-short inspection report')
+    else:
+        title = declared_title or found_title or file_name
     kind = kind or declared.get("kind") or detect_kind(flat, title)
     council = declared.get("council") or declared.get("area") or detect_council(flat)
     period = None

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.dates import find_dates
+from vectorstore.dates import find_dates
 from ingest.structure import Block, Span
 from vectorstore.records import Passage
 

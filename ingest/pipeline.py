@@ -1,7 +1,9 @@
 """Files in, passages stored: walk → hash → (skip unchanged) → load → metadata → passages → tags → embed → store.
 
-Parsing runs one file ahead in a thread while the model encodes, and passages of several small files are
-encoded in one batch: the model is the bottleneck, so it should never wait and never run half-empty batches.
+Parsing runs ahead of the model in a child process (`ingest.worker`), which also bounds each file's time and
+memory: a hostile file is skipped with a reason instead of hanging or crashing the batch. Passages of several
+small files are encoded in one batch: the model is the bottleneck, so it should never wait and never run
+half-empty batches.
 """
 
 from __future__ import annotations
@@ -9,23 +11,36 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.errors import IngestError
+from ingest.errors import FileTooLargeError, IngestError
 from ingest.loaders import SUPPORTED, load_document
 from ingest.metadata import detect_metadata
 from ingest.passages import HEADER_TOKENS, split_into_passages
 from vectorstore.records import DocumentInfo, FailedFile, IngestReport, Passage
 
 if TYPE_CHECKING:
+    from ingest.worker import FileReader
     from vectorstore.index import Index
 
 Progress = Callable[[str, dict[str, object]], None]
 ENCODE_BATCH = 64
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What reading a file needs from the settings (sent to the reading process, so small and picklable)."""
+
+    model: str
+    max_tokens: int
+    max_unzipped_mb: float
 
 
 @dataclass
@@ -64,15 +79,18 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def prepare(path: Path, content_hash: str, kind: str | None, index: Index, existed: bool) -> _Prepared:
+def prepare(path: Path, content_hash: str, kind: str | None, options: ReadOptions, existed: bool) -> _Prepared:
     """Load and split one file (no model needed: tokens are counted with the tokenizer alone)."""
+    from vectorstore.embedding import get_embedder
+
+    if path.suffix.lower() == ".docx":
+        check_unzipped_size(path, options.max_unzipped_mb)
     loaded = load_document(path)
     meta = detect_metadata(loaded, path.name, kind)
     doc_id = document_id(path)
-    embedder = index.embedder
+    embedder = get_embedder(options.model)
     header = _header(meta.title, meta.council, embedder.count_tokens)
-    passages = split_into_passages(loaded.blocks, doc_id, header, embedder.count_tokens,
-                                   index.settings.embedding.max_tokens)
+    passages = split_into_passages(loaded.blocks, doc_id, header, embedder.count_tokens, options.max_tokens)
     if not passages:
         raise IngestError("no text found to index")
     passages = _tag(passages)
@@ -81,6 +99,26 @@ def prepare(path: Path, content_hash: str, kind: str | None, index: Index, exist
                        period_start=meta.period_start, period_end=meta.period_end, judgement=meta.judgement,
                        child=meta.child, passages=len(passages))
     return _Prepared(path, doc, passages, existed)
+
+
+def check_unzipped_size(path: Path, limit_mb: float) -> None:
+    """Refuse a zip package whose parts declare more than `limit_mb` in all (a zip bomb), before any is opened.
+
+    The declared sizes are binding: `zipfile` never returns more than an entry declares (a lying entry fails its
+    CRC check instead), so a 40 KB file declaring 5 GB is refused here and one declaring 1 MB yields at most 1 MB.
+    """
+    try:
+        with zipfile.ZipFile(path) as package:
+            total = sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return  # not a readable zip: the loader says why
+    if total > limit_mb * _MB:
+        raise FileTooLargeError(f"expands to {_megabytes(total)} MB when unzipped, the limit is {limit_mb:g} MB "
+                                "(a zip bomb?)")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / _MB:,.0f}" if size >= 10 * _MB else f"{size / _MB:.1f}"
 
 
 def _header(title: str, council: str | None, count: Callable[[str], int]) -> str:
@@ -112,6 +150,7 @@ def ingest_paths(index: Index, paths: list[str | os.PathLike[str]], kind: str | 
     emit = progress or (lambda event, data: None)
     files = list(walk(paths))
     emit("files", {"total": len(files)})
+    limits = index.settings.ingest
     with index.writing():
         repaired = index.repair()
         if repaired:
@@ -120,7 +159,7 @@ def ingest_paths(index: Index, paths: list[str | os.PathLike[str]], kind: str | 
         todo: list[tuple[Path, str, bool]] = []
         for path in files:
             try:
-                failure = _precheck(path)
+                failure = _precheck(path, limits.max_file_mb)
                 if failure:
                     raise IngestError(failure)
                 digest = file_hash(path)
@@ -144,13 +183,23 @@ def ingest_paths(index: Index, paths: list[str | os.PathLike[str]], kind: str | 
 
 def _run(index: Index, todo: list[tuple[Path, str, bool]], kind: str | None, report: IngestReport,
          emit: Progress) -> None:
+    from ingest.worker import shared_reader
+
+    limits = index.settings.ingest
+    options = ReadOptions(index.model, index.settings.embedding.max_tokens, limits.max_unzipped_mb)
+    reader = shared_reader(limits.reader_memory_mb or None)
     pending: list[_Prepared] = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        futures = [pool.submit(prepare, path, digest, kind, index, existed) for path, digest, existed in todo[:2]]
+    with ThreadPoolExecutor(max_workers=1) as pool, _stop_reading_on_error(pool, reader):
+        def read(path: Path, digest: str, existed: bool) -> _Prepared:
+            if limits.file_timeout_s <= 0:
+                return prepare(path, digest, kind, options, existed)
+            return reader.call(limits.file_timeout_s, prepare, path, digest, kind,  # type: ignore[no-any-return]
+                               options, existed)
+
+        futures = [pool.submit(read, *job) for job in todo[:2]]
         for i, (path, _, _) in enumerate(todo):
             if i + 2 < len(todo):
-                p, d, e = todo[i + 2]
-                futures.append(pool.submit(prepare, p, d, kind, index, e))
+                futures.append(pool.submit(read, *todo[i + 2]))
             try:
                 prepared = futures[i].result()
             except Exception as exc:  # one bad file must never stop the batch
@@ -163,6 +212,18 @@ def _run(index: Index, todo: list[tuple[Path, str, bool]], kind: str | None, rep
                 pending = []
         if pending:
             _store(index, pending, report, emit)
+
+
+@contextmanager
+def _stop_reading_on_error(pool: ThreadPoolExecutor, reader: FileReader) -> Iterator[None]:
+    """On Ctrl-C or an error (the Chroma server gone), drop the files read ahead and stop the one being read,
+    so that leaving does not wait out its time limit."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        reader.abort()
+        raise
 
 
 def _store(index: Index, batch: list[_Prepared], report: IngestReport, emit: Progress) -> None:
@@ -180,21 +241,28 @@ def _store(index: Index, batch: list[_Prepared], report: IngestReport, emit: Pro
         emit("stored", {"file": str(item.path), "passages": n, "doc_id": item.doc.id})
 
 
-def _precheck(path: Path) -> str | None:
+def _precheck(path: Path, max_file_mb: float) -> str | None:
     if not path.exists():
         return "no such file"
     if not path.is_file():
         return "not a regular file"
     if path.suffix.lower() not in SUPPORTED:
         return f"unsupported file type '{path.suffix or path.name}'; Latent reads {', '.join(SUPPORTED)}"
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         return "empty file (0 bytes)"
+    if size > max_file_mb * _MB:
+        return f"file too large: {_megabytes(size)} MB, the limit is {max_file_mb:g} MB"
     return None
 
 
 def _reason(exc: BaseException) -> str:
+    """One line, whatever a parser's message held (lxml and zipfile messages can quote the file's bytes)."""
     if isinstance(exc, IngestError):
-        return str(exc)
-    if isinstance(exc, OSError):
-        return f"cannot read the file ({exc.strerror or exc})"
-    return f"could not be processed ({type(exc).__name__}: {exc})"
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        text = f"cannot read the file ({exc.strerror or exc})"
+    else:
+        text = f"could not be processed ({type(exc).__name__}: {exc})"
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:299] + "…"

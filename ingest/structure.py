@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 # A printed number, then a capitalised word that is not a month: "5 July 2016 Police…" is a date in a table.
-_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})(\.?)\s+(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-                     r"[a-z]*\.?\s+(?:\d|of\b))(?=[A-Z‘'\"“(\[])(.+)$")
+_NUMBER = re.compile(r"^(?:\((\d{1,3})\)|(\d{1,3}(?:\.\d{1,3}){0,3})[.)]?)\s+(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|"
+                     r"Oct|Nov|Dec)[a-z]*\.?\s+(?:\d|of\b))(?=[A-Z‘'\"“(\[])(.+)$")
 _BULLET = re.compile(r"^[◼■▪●•◦‣∙·\-–—*]\s+(.+)$")
 _END = re.compile(r"[.!?:;)\"”’]$")
 _SENTENCE_END = re.compile(r"[.!?)\"”’]$")
@@ -68,7 +68,7 @@ def split_number(text: str) -> tuple[str | None, str]:
     m = _NUMBER.match(text.strip())
     if not m:
         return None, text.strip()
-    return m.group(1), m.group(3)
+    return m.group(1) or m.group(2), m.group(3)
 
 
 def _parts(number: str) -> list[int]:
@@ -128,9 +128,10 @@ def parse_lines(pages: list[list[tuple[int, int, str]]]) -> list[Block]:
 def _starts_paragraph(cur: Block, prev_text: str, text: str, i: int, typical: float,
                       lines: list[tuple[int, int, str]], last_number: str | None) -> bool:
     """Does this unnumbered line begin a new paragraph rather than continue the current block?"""
-    if not prev_text:  # after a blank line, or at the top of a page
-        return bool(_SENTENCE_END.search(cur.spans[-1].text)) or (
-            i == 0 and text[:1].isupper() and cur.kind != "paragraph")
+    if not prev_text:  # after a blank line (text extractions keep them between paragraphs), or a page top
+        if i > 0:
+            return not (text[:1].islower() and not _SENTENCE_END.search(cur.spans[-1].text))
+        return bool(_SENTENCE_END.search(cur.spans[-1].text)) or (text[:1].isupper() and cur.kind != "paragraph")
     ended = bool(_SENTENCE_END.search(prev_text))
     if ended and len(prev_text) < 0.8 * typical and (text[:1].isupper() or text[:1].isdigit()):
         return True  # the last line stopped short after a full stop: the paragraph ended there

@@ -22,7 +22,7 @@ from vectorstore.store import ChromaStore, passage_from_metadata
 if TYPE_CHECKING:
     import numpy as np
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 def fingerprint(manifest: dict[str, DocumentInfo], model: str) -> str:
@@ -54,6 +54,7 @@ class SearchCache:
     vectors: np.ndarray
     bm25: Any
     row_of: dict[str, int]
+    boilerplate: np.ndarray  # rows whose text is mostly shared with many other documents (addresses, templates)
 
     @classmethod
     def build(cls, store: ChromaStore, key: str, stored: set[str]) -> SearchCache:
@@ -74,7 +75,8 @@ class SearchCache:
             corpus_tokens = bm25s.tokenize([f"{p.header}\n{p.text}" for p in passages], stopwords="en",
                                            stemmer=_stemmer(), show_progress=False)
             bm25.index(corpus_tokens, show_progress=False)
-        return cls(key, passages, matrix, bm25, {p.id: i for i, p in enumerate(passages)})
+        return cls(key, passages, matrix, bm25, {p.id: i for i, p in enumerate(passages)},
+                   find_boilerplate(passages))
 
     # -- persistence (a cache file can always be thrown away and rebuilt) --------------------------------------
     def save(self, folder: Path) -> None:
@@ -84,6 +86,7 @@ class SearchCache:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         np.save(tmp / "vectors.npy", self.vectors)
+        np.save(tmp / "boilerplate.npy", self.boilerplate)
         rows = [_passage_row(p) for p in self.passages]
         (tmp / "passages.json").write_text(json.dumps(rows, ensure_ascii=False))
         if self.bm25 is not None:
@@ -106,10 +109,47 @@ class SearchCache:
 
             passages = [_passage_from_row(r) for r in json.loads((folder / "passages.json").read_text())]
             vectors = np.load(folder / "vectors.npy")
+            boilerplate = np.load(folder / "boilerplate.npy")
             bm25 = bm25s.BM25.load(str(folder / "bm25")) if (folder / "bm25").exists() else None
         except (OSError, ValueError, KeyError):
             return None
-        return cls(key, passages, vectors, bm25, {p.id: i for i, p in enumerate(passages)})
+        return cls(key, passages, vectors, bm25, {p.id: i for i, p in enumerate(passages)}, boilerplate)
+
+
+def find_boilerplate(passages: list[Passage], shingle: int = 5, head_words: int = 60) -> np.ndarray:
+    """Passages whose opening words are mostly 5-word runs found in many other documents: Ofsted's address block,
+    "If you would like a copy of this document in a different format…", template method paragraphs. They are
+    kept (a user may search for them) but must not crowd findings out of the top hits.
+
+    A run is common when it occurs in at least max(3, 10% of) documents; a passage is boilerplate when 60% of
+    the runs in its first 60 words are common. Counting uses numpy on hashed runs, so 40k passages take ~2 s.
+    """
+    import re
+
+    import numpy as np
+
+    docs = {d: i for i, d in enumerate(dict.fromkeys(p.doc_id for p in passages))}
+    flags = np.zeros(len(passages), dtype=bool)
+    if len(docs) < 4:
+        return flags
+    hashes: list[int] = []
+    owners: list[int] = []
+    rows: list[int] = []
+    for row, p in enumerate(passages):
+        words = re.findall(r"[a-z]+", p.text.lower())[:head_words]
+        for j in range(len(words) - shingle + 1):
+            hashes.append(hash(" ".join(words[j:j + shingle])))
+            owners.append(docs[p.doc_id])
+            rows.append(row)
+    if not hashes:
+        return flags
+    h, d, r = np.array(hashes, dtype=np.int64), np.array(owners, dtype=np.int64), np.array(rows, dtype=np.int64)
+    pairs = np.unique(np.stack([h, d], axis=1), axis=0)
+    values, counts = np.unique(pairs[:, 0], return_counts=True)
+    common = np.isin(h, values[counts >= max(3, int(0.1 * len(docs)))])
+    total = np.bincount(r, minlength=len(passages))
+    shared = np.bincount(r, weights=common.astype(np.float64), minlength=len(passages))
+    return (total >= 4) & (shared >= 0.6 * np.maximum(total, 1))
 
 
 def _passage_row(p: Passage) -> list[Any]:

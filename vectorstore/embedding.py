@@ -50,8 +50,15 @@ class Embedder:
     @cached_property
     def _model(self) -> Any:
         set_offline_environment()
+        import torch
         from sentence_transformers import SentenceTransformer
 
+        # One intra-op thread: measured as fast as two on these 2-core machines, and it leaves a core for the
+        # parser thread at ingest and for the web server while a query is encoded.
+        torch.set_num_threads(int(os.environ.get("LATENT_TORCH_THREADS", "1")))
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars on stderr are noise in a CLI
         return SentenceTransformer(self._path, device="cpu")
 
     @cached_property

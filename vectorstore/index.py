@@ -136,7 +136,8 @@ class Index:
             vector = self.embedder.encode_query(query)
         ranked, hints = rank(cache, docs, query, vector, k, filters or SearchFilters(), self.settings.search,
                              self.store)
-        hits = [Hit(cache.passages[row], docs[cache.passages[row].doc_id], score) for row, score in ranked]
+        hits = [Hit(cache.passages[row], docs[cache.passages[row].doc_id], score, bool(cache.boilerplate[row]))
+                for row, score in ranked]
         return SearchResult(query, hits, _filters_json(filters, hints))
 
     # -- writing ---------------------------------------------------------------------------------------------

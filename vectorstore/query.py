@@ -6,8 +6,11 @@ first but still returns the rest, because a wrong guess must not hide the answer
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 _COUNCIL_WORDS = re.compile(
     r"\b(london borough of|royal borough of|metropolitan borough of|borough of|city of|county of|council|"
@@ -22,6 +25,20 @@ _KIND_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\b(literature|primer|swiss cheese|reason's model|safety science)\b", ("literature",)),
 )
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+
+
+@cache
+def _thesaurus() -> tuple[tuple[re.Pattern[str], str], ...]:
+    data = json.loads(resources.files("vectorstore").joinpath("thesaurus.json").read_text(encoding="utf-8"))
+    return tuple((re.compile(rf"\b{re.escape(k)}\b", 0 if k.isupper() else re.I), v)
+                 for k, v in sorted(data.items(), key=lambda kv: -len(kv[0])) if not k.startswith("_"))
+
+
+def expand_for_lexical(query: str) -> str:
+    """The query plus the documents' words for its everyday words ("family doctor" adds "gp"), so BM25 can match
+    a paraphrase; the dense side embeds the query as asked."""
+    extra = [v for pattern, v in _thesaurus() if pattern.search(query)]
+    return f"{query} {' '.join(extra)}" if extra else query
 
 
 def council_key(name: str) -> str:
@@ -39,9 +56,10 @@ class QueryHints:
     councils: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()
+    children: tuple[str, ...] = ()  # "Child M": the review about that child
 
     def is_empty(self) -> bool:
-        return not (self.councils or self.years or self.kinds)
+        return not (self.councils or self.years or self.kinds or self.children)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {}
@@ -51,11 +69,15 @@ class QueryHints:
             out["year"] = list(self.years)
         if self.kinds:
             out["kind"] = list(self.kinds)
+        if self.children:
+            out["child"] = list(self.children)
         return out
 
 
-def read_query_hints(query: str, councils: set[str], years: set[int]) -> QueryHints:
-    """Match the query's words against the index's councils (whole words) and published years."""
+def read_query_hints(query: str, councils: set[str], years: set[int],
+                     children: set[str] | None = None) -> QueryHints:
+    """Match the query's words against the index's councils (whole words), years its documents are published in
+    or cover, and the child pseudonyms its reviews use."""
     norm = " " + " ".join(re.sub(r"[^a-z0-9' ]+", " ", query.lower().replace("&", " and ")
                                  .replace("-", " ").replace("’", "'")).split()) + " "
     found = []
@@ -64,11 +86,13 @@ def read_query_hints(query: str, councils: set[str], years: set[int]) -> QueryHi
         if key and f" {key} " in norm:
             found.append(council)
     # "North Yorkshire" also contains "yorkshire": keep only the longest of overlapping names.
-    found = [c for c in found if not any(c != o and council_key(c) in council_key(o) for o in found)]
+    found = [c for c in found if not any(council_key(c) != council_key(o) and council_key(c) in council_key(o)
+                                         for o in found)]
     named_years = tuple(sorted({int(y) for y in _YEAR.findall(query)} & years))
     kinds: list[str] = []
     low = query.lower()
     for pattern, ks in _KIND_PHRASES:
         if re.search(pattern, low):
             kinds.extend(k for k in ks if k not in kinds)
-    return QueryHints(tuple(found), named_years, tuple(kinds))
+    named_children = tuple(sorted(c for c in (children or set()) if re.search(rf"\b{re.escape(c)}\b", query)))
+    return QueryHints(tuple(found), named_years, tuple(kinds), named_children)

@@ -68,6 +68,7 @@ class Hit:
     passage: Passage
     document: DocumentInfo
     score: float
+    boilerplate: bool = False  # text shared with many documents (addresses, templates): demoted in ranking
 
     @property
     def id(self) -> str:

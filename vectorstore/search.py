@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vectorstore.cache import lexical_tokens
-from vectorstore.query import QueryHints, read_query_hints
+from vectorstore.query import QueryHints, council_key, read_query_hints
 from vectorstore.records import DocumentInfo, SearchFilters
 
 if TYPE_CHECKING:
@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from vectorstore.settings import SearchSettings
     from vectorstore.store import ChromaStore
 
+BOILERPLATE_WEIGHT = 0.25  # template text shared by many documents ranks below any finding of similar rank
 # Weight of each named thing a passage's document matches: a council named in the query matters most.
-_BOOST = {"council": 0.6, "year": 0.3, "kind": 0.1}
+_BOOST = {"council": 0.6, "child": 0.6, "year": 0.3, "kind": 0.1}
 
 
 def filter_mask(cache: SearchCache, docs: dict[str, DocumentInfo], filters: SearchFilters) -> np.ndarray | None:
@@ -43,8 +44,6 @@ def _doc_passes(d: DocumentInfo, f: SearchFilters) -> bool:
     if f.kinds and d.kind not in f.kinds:
         return False
     if f.councils:
-        from vectorstore.query import council_key
-
         if not d.council or council_key(d.council) not in {council_key(c) for c in f.councils}:
             return False
     if f.documents and not ({d.id, d.source, d.source.rsplit("/", 1)[-1]} & set(f.documents)):
@@ -70,12 +69,14 @@ def dense_ranking(cache: SearchCache, vector: np.ndarray, n: int, mask: np.ndarr
 def lexical_ranking(cache: SearchCache, query: str, n: int, mask: np.ndarray | None) -> list[int]:
     if cache.bm25 is None:
         return []
-    tokens = [t for t in lexical_tokens([query])[0] if t in cache.bm25.vocab_dict]
+    from vectorstore.query import expand_for_lexical
+
+    tokens = [t for t in lexical_tokens([expand_for_lexical(query)])[0] if t in cache.bm25.vocab_dict]
     if not tokens:
         return []
     n = min(n, len(cache.passages))
     kwargs: dict[str, Any] = {"weight_mask": mask.astype("float32")} if mask is not None else {}
-    rows, scores = cache.bm25.retrieve([tokens], k=n, show_progress=False, n_threads=1, **kwargs)
+    rows, scores = cache.bm25.retrieve([tokens], k=n, show_progress=False, n_threads=0, **kwargs)
     return [int(r) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
 
 
@@ -85,8 +86,8 @@ def rank(cache: SearchCache, docs: dict[str, DocumentInfo], query: str, vector: 
     """The k best rows with fused scores, and the hints read from the query."""
     mask = filter_mask(cache, docs, filters)
     councils = {d.council for d in docs.values() if d.council}
-    years = {int(d.published[:4]) for d in docs.values() if d.published}
-    hints = read_query_hints(query, councils, years)
+    years = set().union(*(_years_of(d) for d in docs.values())) if docs else set()
+    hints = read_query_hints(query, councils, years, {d.child for d in docs.values() if d.child})
     n = max(settings.candidates, k)
     lists = [(settings.dense_weight, _dense(cache, vector, n, mask, settings, store)),
              (settings.lexical_weight, lexical_ranking(cache, query, n, mask))]
@@ -100,8 +101,19 @@ def rank(cache: SearchCache, docs: dict[str, DocumentInfo], query: str, vector: 
     for weight, rows in lists:
         for r, row in enumerate(rows):
             fused[row] = fused.get(row, 0.0) + weight / (settings.rrf_k + r + 1)
+    for row in fused:
+        if cache.boilerplate[row]:
+            fused[row] *= BOILERPLATE_WEIGHT
     scored = sorted(((row, s + bonus.get(row, 0.0)) for row, s in fused.items()), key=lambda x: -x[1])
     return scored[:k], hints
+
+
+def _years_of(d: DocumentInfo) -> set[int]:
+    """The year a document was published and the years its review period or visit covers."""
+    years = {int(d.published[:4])} if d.published else set()
+    if d.period_start and d.period_end:
+        years |= set(range(int(d.period_start[:4]), int(d.period_end[:4]) + 1))
+    return years
 
 
 def _dense(cache: SearchCache, vector: np.ndarray, n: int, mask: np.ndarray | None, settings: SearchSettings,
@@ -117,14 +129,16 @@ def _boost(cache: SearchCache, docs: dict[str, DocumentInfo], hints: QueryHints,
     import numpy as np
 
     total = sum(_BOOST[name] for name, vals in (("council", hints.councils), ("year", hints.years),
-                                                 ("kind", hints.kinds)) if vals)
+                                                 ("kind", hints.kinds), ("child", hints.children)) if vals)
     doc_bonus: dict[str, float] = {}
     for d in docs.values():
         b = 0.0
-        if hints.councils and d.council in hints.councils:
+        if hints.councils and d.council and council_key(d.council) in {council_key(c) for c in hints.councils}:
             b += _BOOST["council"]
-        if hints.years and d.published and int(d.published[:4]) in hints.years:
+        if hints.years and _years_of(d) & set(hints.years):
             b += _BOOST["year"]
+        if hints.children and d.child in hints.children:
+            b += _BOOST["child"]
         if hints.kinds and d.kind in hints.kinds:
             b += _BOOST["kind"]
         if b:

@@ -51,6 +51,19 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.0, description="sampling temperature")
 
 
+class IngestSettings(BaseModel):
+    """Limits that keep one hostile or broken file from hanging or exhausting an ingest."""
+
+    model_config = ConfigDict(extra="forbid")
+    file_timeout_s: float = Field(60.0, description="seconds to read one file (in a child process) before it is "
+                                                    "skipped; 0 reads in-process, with no limit")
+    max_file_mb: float = Field(200.0, description="files larger than this are refused unread")
+    max_unzipped_mb: float = Field(500.0, description="a .docx whose parts declare more than this is refused "
+                                                      "(a zip bomb)")
+    reader_memory_mb: int = Field(2048, description="address-space cap of the process that reads files (the 60 "
+                                                    "Ofsted PDFs peak at 64 MB); 0 = none")
+
+
 class Settings(BaseSettings):
     """Everything configurable; unknown keys are rejected."""
 
@@ -60,6 +73,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,141 @@
+"""Extractive answers: the best sentences of the best passages, de-duplicated, in a readable order, each ending
+with its citation. Every sentence is a verbatim span of the passage it cites (spans come from
+`vectorstore.sentences.split_sentences`, which never rewrites text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from vectorstore.cache import lexical_tokens
+from vectorstore.records import Hit
+from vectorstore.sentences import split_sentences
+
+if TYPE_CHECKING:
+    pass
+
+_NUMBER_WORDS = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                           r"forty|fifty|sixty|hundred|half|quarter|third|majority|minority|most|all|none)\b", re.I)
+_LABELS = {"workload": "Workload and caseloads", "staffing": "Staffing: turnover, vacancies and agency staff",
+           "leadership_management": "Leadership, management and oversight",
+           "finance_change": "Finance, cuts and organisational change",
+           "systems_tools": "Case-management systems and tools", "procedures_thresholds": "Procedures and thresholds",
+           "multiagency": "Multi-agency arrangements", "training_experience": "Training and experience",
+           "culture": "Culture: imminent danger, escalation, learning"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, scored for the question."""
+
+    text: str
+    hit: Hit
+    rank: int  # the passage's rank in retrieval (0 = best)
+    start: int  # offset in the passage, for reading order
+    score: float
+    category: str | None  # the latent-condition category it evidences (negative polarity), if any
+    stems: frozenset[str]
+
+
+LEAD_PASSAGES = 3
+_FRAMING = re.compile(r"\b(introduction|methodology|method|terms of reference|review process|about this|glossary|"
+                      r"contents|acknowledg|references|purpose of the review)", re.I)
+
+
+def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[str, float] | None = None,
+               ) -> list[Candidate]:
+    """Every sentence of the hits, scored: how close its passage is to the question (cosine), words shared with
+    the question, and (for why / latent-conditions questions) whether it states an organisational condition,
+    with sentences from a review's framing sections (introduction, methodology) demoted."""
+    spans: list[tuple[Hit, int, int, int]] = []
+    for rank, h in enumerate(hits):
+        if h.boilerplate:
+            continue
+        for a, b in split_sentences(h.text):
+            if len(h.text[a:b].split()) >= 5:
+                spans.append((h, rank, a, b))
+    if not spans:
+        return []
+    texts = [h.text[a:b] for h, _, a, b in spans]
+    q = set(lexical_tokens([question])[0])
+    tagged = _tags(texts) if latent else [None] * len(texts)
+    sims = similarity or {}
+    out = []
+    for (h, rank, a, b), text, stems, cat in zip(spans, texts, lexical_tokens(texts), tagged, strict=True):
+        s = frozenset(stems)
+        overlap = len(q & s) / max(1, len(q))
+        score = 1.5 * sims.get(h.id, 0.0) + 0.5 / (1 + rank) + 0.8 * overlap
+        if latent:
+            score += 0.6 if cat else 0.0
+            score -= 0.5 if _FRAMING.search(h.passage.section or "") else 0.0
+        if text.rstrip()[-1:] not in ".!?)\"”’":
+            score -= 0.3  # a heading or a fragment, not a statement
+        out.append(Candidate(text, h, rank, a, score, cat, s))
+    return out
+
+
+def _tags(texts: list[str]) -> list[str | None]:
+    from ingest import tag_sentences
+
+    out: list[str | None] = []
+    for tags in tag_sentences(texts):
+        latent = [t for t in tags if t.level == "latent" and t.polarity == "negative"]
+        out.append(max(latent, key=lambda t: t.confidence).category if latent else None)
+    return out
+
+
+def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: str | None = None,
+           ) -> list[Candidate]:
+    """Best first, skipping near-duplicates (Jaccard over stems ≥ 0.5); with `per_category`, first take the best
+    sentence of each latent category so the answer spans the conditions, not one of them."""
+    chosen: list[Candidate] = []
+
+    def novel(c: Candidate) -> bool:
+        return all(len(c.stems & o.stems) / max(1, len(c.stems | o.stems)) < 0.5 for o in chosen) and \
+            all(c.text != o.text for o in chosen)
+
+    ranked = sorted(cands, key=lambda c: -c.score)
+    if ranked:
+        # The best sentence of each of the top passages leads: retrieval's best evidence is always quoted.
+        for rank in range(LEAD_PASSAGES):
+            lead = [c for c in ranked if c.rank == rank and (not quantity or states_a_figure([c.text], quantity))][:1]
+            if lead and novel(lead[0]) and lead[0].score >= 0.5 * ranked[0].score:
+                chosen.extend(lead)
+    if per_category:
+        seen: dict[str, int] = {}
+        floor = 0.6 * ranked[0].score  # a category earns a line only with evidence near the best's strength
+        by_category = [c for c in ranked if c.category and c.score >= floor]
+        for c in by_category:
+            if c.category and seen.get(c.category, 0) < per_category and novel(c) and len(chosen) < limit:
+                chosen.append(c)
+                seen[c.category] = seen.get(c.category, 0) + 1
+    for c in ranked:
+        if len(chosen) >= limit:
+            break
+        if quantity and not states_a_figure([c.text], quantity):
+            continue
+        if novel(c) and c.score > 0.6:
+            chosen.append(c)
+    return chosen
+
+
+_DATES = re.compile(r"\b\d{1,2}(st|nd|rd|th)?\s+(January|February|March|April|May|June|July|August|September|"
+                    r"October|November|December)\b|\b(19|20)\d\d\b|\b\d+\.\d+\b(?=\s+[A-Z])", re.I)
+_FIGURES = {
+    "number": re.compile(r"\b\d+\b|\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                         r"thirty|forty|fifty|sixty|hundred)\b", re.I),
+    "percent": re.compile(r"\d\s*%|\bper ?cent\b|\b(half|a third|a quarter|one in \w+|two in \w+)\b", re.I),
+    "money": re.compile(r"£\s?\d|\b\d+(\.\d+)? ?(million|m|bn|billion|thousand|k)\b|\bpounds\b", re.I),
+}
+
+
+def states_a_figure(texts: list[str], kind: str = "number") -> bool:
+    """Does any text state the kind of figure asked for? Dates and years are not figures."""
+    pattern = _FIGURES.get(kind, _FIGURES["number"])
+    return any(pattern.search(_DATES.sub(" ", t)) for t in texts)
+
+
+def category_label(category: str | None) -> str:
+    return _LABELS.get(category or "", "Other findings")

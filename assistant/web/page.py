@@ -1,0 +1,298 @@
+"""The page's layout and its events (Gradio Blocks). What each event does lives in `session`, `cards`,
+`export` and `findings`; this module only places controls and connects them.
+
+Every UI event is `api_visibility="private"`: the one public endpoint is `ask` (`gr.api`), which returns the
+`latent ask --json` object, so `gradio_client` sees a small, stable API.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import traceback
+import uuid
+from typing import Any
+
+import gradio as gr
+
+from assistant.records import Answer
+from assistant.web import cards, findings
+from assistant.web.export import write_exports
+from assistant.web.session import (
+    ANY_YEAR,
+    UPLOAD_TYPES,
+    IngestStatus,
+    PageContext,
+    filter_choices,
+    filters_from,
+    ingest_with_events,
+    remove_document,
+    save_uploads,
+    verdict_of,
+)
+
+EXAMPLES = ("What latent conditions preceded Child R's death?",
+            "How many children was each social worker in Wenmarsh responsible for at the 2017 focused visit?",
+            "What did the reviews say about information sharing between police and health?",
+            "What does the safety-science primer say about the person approach and the system approach?")
+PRIVATE = "private"
+
+
+def privacy_html(ctx: PageContext) -> str:
+    remote, text = ctx.privacy_notice()
+    role = ' role="alert"' if remote else ' role="note"'
+    return f'<p class="privacy {"remote" if remote else "local"}"{role}>{cards.text_html(text)}</p>'
+
+
+def api_endpoint(ctx: PageContext) -> Any:
+    """The named endpoint `ask`: the question first, everything else optional; returns Answer.to_json()."""
+    def ask(question: str, kinds: list[str] | None = None, councils: list[str] | None = None,
+            documents: list[str] | None = None, year_from: int | None = None, year_to: int | None = None,
+            history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """A cited answer from the indexed documents (the same object as `latent ask --json`)."""
+        question = (question or "").strip()
+        if not question:
+            raise gr.Error("The question is empty.")
+        filters = filters_from(kinds, councils, documents, year_from, year_to)
+        return ctx.answer(question, filters=filters, history=history or []).to_json()
+
+    return ask
+
+
+def build_page(ctx: PageContext) -> gr.Blocks:
+    docs = ctx.index.documents()
+    choices = filter_choices(docs)
+    themes = findings.matrix_source()
+
+    with gr.Blocks(title="Latent — cited answers from safeguarding reviews", analytics_enabled=False) as page:
+        answers = gr.State([])
+        with gr.Column(elem_id="latent-header"):
+            gr.Markdown("# Latent\nAsk the case reviews, inspection letters and coroners' reports in the index. "
+                        "Every sentence of an answer is quoted from the numbered source after it.")
+            gr.HTML(privacy_html(ctx), elem_id="privacy-notice")
+            first_run = gr.Markdown(ctx.first_run.markdown(), elem_id="first-run", visible=ctx.first_run.running)
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=330):
+                    chat = gr.Chatbot(label="Conversation", elem_id="chat", height=540, latex_delimiters=[],
+                                      line_breaks=False, sanitize_html=True, buttons=["copy", "copy_all"],
+                                      feedback_options=("Like", "Dislike", "Wrong citation"),
+                                      placeholder="Answers appear here, each sentence with its source [n].")
+                    question = gr.Textbox(label="Question", elem_id="question", lines=1, max_lines=4,
+                                          placeholder="Ask about the documents in the index")
+                    with gr.Row():
+                        ask_button = gr.Button("Ask", variant="primary", elem_id="ask-button")
+                        new_button = gr.Button("New conversation", elem_id="new-conversation")
+                    gr.Markdown("**Example questions**")
+                    with gr.Row(elem_classes="example-row"):
+                        examples = [gr.Button(q, size="sm", elem_classes="example") for q in EXAMPLES]
+                    with gr.Row():
+                        export_md = gr.DownloadButton("Download as Markdown", interactive=False, elem_id="export-md")
+                        export_html = gr.DownloadButton("Download printable HTML", interactive=False,
+                                                        elem_id="export-html")
+                with gr.Column(scale=2, min_width=320):
+                    with gr.Accordion("Filters", open=False, elem_id="filters"):
+                        kinds = gr.CheckboxGroup(choices.kinds, label="Kind of document", elem_id="filter-kind")
+                        councils = gr.Dropdown(choices.councils, multiselect=True, label="Council",
+                                               elem_id="filter-council")
+                        documents = gr.Dropdown(choices.documents, multiselect=True, label="Documents",
+                                                elem_id="filter-documents")
+                        with gr.Row():
+                            year_from = gr.Dropdown(choices.years, value=ANY_YEAR, label="Published from year",
+                                                    elem_id="filter-year-from", min_width=120)
+                            year_to = gr.Dropdown(choices.years, value=ANY_YEAR, label="Published up to year",
+                                                  elem_id="filter-year-to", min_width=120)
+                        clear_filters = gr.Button("Clear filters", size="sm")
+                    sources = gr.HTML(cards.sources_html([]), elem_id="sources")
+            with gr.Tab("Documents", id="documents"):
+                upload = gr.File(label=f"Add documents: PDF, Word, HTML, Markdown or text, up to "
+                                       f"{ctx.upload_limit_mb:g} MB each", file_count="multiple",
+                                 file_types=list(UPLOAD_TYPES), type="filepath", elem_id="upload")
+                add_button = gr.Button("Add to the index", variant="primary", elem_id="add-documents")
+                ingest_status = gr.Markdown(elem_id="ingest-status")
+                doc_list = gr.HTML(cards.documents_table(docs), elem_id="documents-list")
+                with gr.Row():
+                    remove_pick = gr.Dropdown(choices.documents, label="Document to remove", elem_id="remove-pick")
+                    remove_button = gr.Button("Remove from the index", variant="stop", elem_id="remove-document")
+                remove_status = gr.Markdown(elem_id="remove-status")
+                with gr.Accordion("Feedback on answers", open=False, elem_id="feedback"):
+                    feedback_status = gr.Markdown(_feedback_summary(ctx))
+                    clear_feedback = gr.Button("Clear the feedback log", elem_id="clear-feedback")
+            if themes is not None:
+                _findings_tab(ctx, themes)
+
+        filter_inputs = [kinds, councils, documents, year_from, year_to]
+        refreshed = [doc_list, kinds, councils, documents, year_from, year_to, remove_pick]
+
+        def refresh() -> tuple[Any, ...]:
+            docs = ctx.index.documents()
+            c = filter_choices(docs)
+            return (cards.documents_table(docs), gr.update(choices=c.kinds), gr.update(choices=c.councils),
+                    gr.update(choices=c.documents), gr.update(choices=c.years), gr.update(choices=c.years),
+                    gr.update(choices=c.documents, value=None))
+
+        # -- asking ----------------------------------------------------------------------------------------------
+        def respond(q: str, past: list[Answer], *controls: Any) -> Any:
+            q = (q or "").strip()
+            if not q:
+                gr.Warning("Type a question first.")
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return
+            yield cards.messages(past, pending=q), gr.skip(), gr.skip(), "", gr.skip(), gr.skip()
+            while ctx.first_run.running:
+                yield (cards.messages(past, pending=q, partial="Adding the sample documents first: "
+                                      f"{ctx.first_run.status.done} of {ctx.first_run.status.total} files…"),
+                       gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+                ctx.first_run.wait(1.0)
+            filters = filters_from(*controls)
+            try:
+                if ctx.llm_spec:
+                    answer = None
+                    for partial, answer in _stream(ctx, q, past, filters):
+                        if answer is None:
+                            yield (cards.messages(past, pending=q, partial=partial), gr.skip(), gr.skip(),
+                                   gr.skip(), gr.skip(), gr.skip())
+                    assert answer is not None
+                else:
+                    answer = ctx.answer(q, past, filters)
+            except Exception as exc:
+                traceback.print_exc(file=sys.stderr)
+                raise gr.Error(f"Could not answer: {exc}") from exc
+            done = [*past, answer]
+            md, html = write_exports(done, ctx.export_dir / uuid.uuid4().hex)
+            yield (cards.messages(done), cards.sources_html(done), done, gr.skip(),
+                   gr.DownloadButton(value=str(md), interactive=True),
+                   gr.DownloadButton(value=str(html), interactive=True))
+
+        outputs = [chat, sources, answers, question, export_md, export_html]
+        ask_args: dict[str, Any] = {"fn": respond, "inputs": [question, answers, *filter_inputs], "outputs": outputs,
+                                    "api_visibility": PRIVATE, "show_progress": "minimal"}
+        ask_button.click(**ask_args)
+        question.submit(**ask_args)
+        for button in examples:
+            button.click(lambda text: text, button, question, api_visibility=PRIVATE).then(**ask_args)
+        def restart() -> tuple[Any, ...]:
+            return ([], cards.sources_html([]), [], "", gr.DownloadButton(value=None, interactive=False),
+                    gr.DownloadButton(value=None, interactive=False))
+
+        new_button.click(restart, None, outputs, api_visibility=PRIVATE)
+        chat.clear(restart, None, outputs, api_visibility=PRIVATE)  # the chat's own bin icon
+        clear_filters.click(lambda: ([], [], [], ANY_YEAR, ANY_YEAR), None, filter_inputs, api_visibility=PRIVATE)
+
+        def on_feedback(past: list[Answer], data: gr.LikeData) -> str:
+            turn = (data.index[0] if isinstance(data.index, (list, tuple)) else int(data.index)) // 2
+            if 0 <= turn < len(past):
+                verdict = verdict_of(data.liked)
+                ctx.feedback.record(past[turn], verdict)
+                gr.Info("Thank you: your feedback on this answer is saved." if verdict != "withdrawn" else
+                        "Feedback withdrawn (noted in the log).")
+            return _feedback_summary(ctx)
+
+        chat.like(on_feedback, answers, feedback_status, api_visibility=PRIVATE)
+        clear_feedback.click(lambda: (ctx.feedback.clear(), _feedback_summary(ctx))[1], None, feedback_status,
+                             api_visibility=PRIVATE)
+
+        # -- documents -------------------------------------------------------------------------------------------
+        def add_documents(files: list[str] | None) -> Any:
+            skip = tuple(gr.skip() for _ in refreshed)
+            if not files:
+                yield ("Choose one or more files first.", gr.skip(), *skip)
+                return
+            saved, refused = save_uploads(files, ctx.uploads, ctx.upload_limit_mb)
+            status = IngestStatus(lines=[f"Refused {r}" for r in refused])
+            yield (status.markdown("Adding documents"), gr.skip(), *skip)
+            if saved:
+                ctx.first_run.wait()
+                for event, data in ingest_with_events(ctx.index, saved):
+                    status.update(event, data)
+                    yield (status.markdown("Adding documents"), gr.skip(), *skip)
+            else:
+                status.error = "no file was accepted"
+            yield (status.markdown("Adding documents"), None, *refresh())
+
+        add_button.click(add_documents, upload, [ingest_status, upload, *refreshed], api_visibility=PRIVATE)
+
+        def remove(doc_id: str | None) -> Any:
+            if not doc_id:
+                return ("Choose a document to remove.", *refresh())
+            doc, deleted = remove_document(ctx.index, doc_id, ctx.uploads)
+            note = " Its uploaded copy was deleted too." if deleted else ""
+            return (f"Removed **{cards.text_html(doc.title)}** ({doc.passages} passages).{note}", *refresh())
+
+        remove_button.click(remove, remove_pick, [remove_status, *refreshed], api_visibility=PRIVATE)
+
+        # -- first run and new sessions --------------------------------------------------------------------------
+        timer = gr.Timer(1.0, active=ctx.first_run.running)
+
+        def poll() -> Any:
+            if ctx.first_run.running:
+                return (gr.update(value=ctx.first_run.markdown(), visible=True), gr.skip(),
+                        *(gr.skip() for _ in refreshed))
+            return (gr.update(value=ctx.first_run.markdown(), visible=bool(ctx.first_run.markdown())),
+                    gr.Timer(active=False), *refresh())
+
+        timer.tick(poll, None, [first_run, timer, *refreshed], api_visibility=PRIVATE, show_progress="hidden")
+        page.load(poll, None, [first_run, timer, *refreshed], api_visibility=PRIVATE, show_progress="hidden")
+
+        gr.api(api_endpoint(ctx), api_name="ask")
+    return page
+
+
+def _stream(ctx: PageContext, q: str, past: list[Answer], filters: Any) -> Any:
+    """(text so far, None) while the model writes, then ('', the verified Answer)."""
+    tokens: queue.Queue[str | None] = queue.Queue()
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["answer"] = ctx.answer(q, past, filters, on_token=tokens.put)
+        except Exception as exc:
+            result["error"] = exc
+        finally:
+            tokens.put(None)
+
+    threading.Thread(target=work, name="latent-answer", daemon=True).start()
+    text = ""
+    while (token := tokens.get()) is not None:
+        text += token
+        yield text, None
+    if "error" in result:
+        raise result["error"]
+    yield "", result["answer"]
+
+
+def _feedback_summary(ctx: PageContext) -> str:
+    n = ctx.feedback.count()
+    return (f"{n} feedback {'entry' if n == 1 else 'entries'} in `{cards.text_html(str(ctx.feedback.path))}`. "
+            "Use 👍, 👎 or the flag (“Wrong citation”) under an answer to add one.")
+
+
+def _findings_tab(ctx: PageContext, themes: Any) -> None:
+    with gr.Tab("Findings across documents", id="findings") as tab:
+        gr.Markdown("How often each category is found in each document: the number of passages recording it as "
+                    "a weakness, with strengths in brackets (·: none). Select a cell to read its passages.")
+        matrix = gr.State(None)
+        with gr.Row():
+            level = gr.Radio([("Latent conditions", "latent"), ("Active failures", "active"), ("All", "all")],
+                             value="latent", label="Categories", elem_id="findings-level")
+            recount = gr.Button("Count again", size="sm")
+        table = gr.Dataframe(label="Findings: documents × categories", interactive=False, wrap=True,
+                             elem_id="findings-table")
+        csv_button = gr.DownloadButton("Download as CSV", interactive=False)
+        detail = gr.HTML(findings.cell_html(ctx.index, None), elem_id="findings-detail")
+
+        def load(which: str) -> Any:
+            m = themes(ctx.index, None if which == "all" else which)
+            path = findings.write_csv(m, ctx.export_dir / f"latent-findings-{uuid.uuid4().hex[:8]}.csv")
+            widths = ["260px", *("118px" for _ in m.get("categories", []))]
+            return (m, gr.Dataframe(value=findings.matrix_frame(m), column_widths=widths),
+                    gr.DownloadButton(value=str(path), interactive=True))
+
+        def pick(m: Any, evt: gr.SelectData) -> str:
+            row, col = evt.index if isinstance(evt.index, (list, tuple)) else (evt.index, 0)
+            return findings.cell_html(ctx.index, findings.cell_at(m or {}, int(row), int(col)))
+
+        gr.on([tab.select, recount.click, level.change], load, level, [matrix, table, csv_button],
+              api_visibility=PRIVATE)
+        table.select(pick, matrix, detail, api_visibility=PRIVATE)

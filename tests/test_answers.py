@@ -1,0 +1,107 @@
+"""Answers on the bundled samples: every extractive sentence is verbatim in a passage it cites, refusals are
+normal answers, follow-ups become standalone, and the CLI keeps the `ask` contract."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import ask
+from assistant.followup import make_standalone
+from ingest import ingest_paths
+from prompts import REFUSAL
+from vectorstore import open_index
+
+SAMPLES = Path(__file__).resolve().parents[1] / "assistant" / "samples"
+GOLD = [json.loads(x) for x in (SAMPLES / "gold.jsonl").read_text().splitlines() if x.strip()]
+LINE = re.compile(r"^(?P<body>.+?)\s*(?P<keys>(\[\d+\])+)\s*$")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    ix = open_index(tmp_path_factory.mktemp("answers-index"))
+    assert not ingest_paths(ix, [SAMPLES / "docs"]).failed
+    return ix
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def check_verbatim(answer) -> None:  # type: ignore[no-untyped-def]
+    """Every non-heading line ends with [n] keys, and its sentence is word for word in a passage it cites."""
+    by_n = {c.n: c.hit.text for c in answer.citations}
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for line in answer.text.splitlines():
+        if not line.strip() or (line.startswith("**") and line.endswith("**")) or line.startswith("#"):
+            continue
+        m = LINE.match(line)
+        assert m, f"a line without citation keys: {line!r}"
+        keys = [int(k) for k in re.findall(r"\d+", m.group("keys"))]
+        assert any(norm(m.group("body")) in norm(by_n[k]) for k in keys), f"not verbatim: {line!r}"
+
+
+@pytest.mark.parametrize("gold", GOLD, ids=lambda g: g["id"])
+def test_every_gold_answer_is_verbatim_and_cited(index, gold: dict) -> None:  # type: ignore[no-untyped-def]
+    answer = ask(index, gold["question"])
+    if answer.refused:
+        assert answer.text.startswith(REFUSAL) and answer.citations == []
+    else:
+        assert answer.citations
+        check_verbatim(answer)
+
+
+def test_refusals_for_names_the_documents_do_not_hold(index) -> None:  # type: ignore[no-untyped-def]
+    for q in ("What latent conditions preceded Child Z's death?", "What did Ofsted find about caseloads in "
+              "Ashdown in 2019?", "What was the price of tea in the council canteen in 1952?"):
+        a = ask(index, q)
+        assert a.refused and a.text.startswith(REFUSAL) and a.nearest, q
+
+
+def test_headline_question_spans_latent_categories(index) -> None:  # type: ignore[no-untyped-def]
+    a = ask(index, "What latent conditions preceded Child R's death?")
+    assert not a.refused
+    categories = {t.category for c in a.citations for t in c.hit.passage.tags
+                  if t.level == "latent" and t.polarity == "negative"}
+    assert len(categories) >= 5, categories
+    assert all("Child R" in c.hit.document.title or c.hit.document.kind == "focused_visit" for c in a.citations)
+    check_verbatim(a)
+
+
+def test_unnamed_death_is_answered_per_review(index) -> None:  # type: ignore[no-untyped-def]
+    a = ask(index, "What went wrong before the child died?")
+    assert not a.refused
+    headings = [x for x in a.text.splitlines() if x.startswith("**")]
+    assert len(headings) >= 2 and all("Review" in h for h in headings)
+    check_verbatim(a)
+
+
+def test_followup_is_made_standalone(index) -> None:  # type: ignore[no-untyped-def]
+    history = [("What did the Child R review say about information sharing by the police?", "…")]
+    assert make_standalone("and probation?", history) == ("What did the Child R review say about information "
+                                                           "sharing by probation?")
+    a = ask(index, "and probation?", history=history)
+    assert a.standalone_question and "probation" in a.standalone_question and not a.refused
+
+
+def test_ask_cli_contract(index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    latent = str(Path(sys.executable).with_name("latent"))
+    p = subprocess.run([latent, "ask", "--index", str(index.path), "--json", "What did inspectors say about "
+                        "caseloads in Wenmarsh?"], capture_output=True, text=True, timeout=300)
+    r = json.loads(p.stdout)
+    assert p.returncode == 0 and r["refused"] is False and r["citations"]
+    assert {"n", "id", "text", "title", "source", "page", "paragraph", "tags"} <= set(r["citations"][0])
+    p = subprocess.run([latent, "ask", "--index", str(index.path), "--json", "What latent conditions preceded "
+                        "Child Q's death?"], capture_output=True, text=True, timeout=300)
+    r = json.loads(p.stdout)
+    assert p.returncode == 0 and r["refused"] is True and isinstance(r["nearest"], list)
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "question": "caseloads?", "x": 1}\n{"id": "b", "question": "turnover?"}\n')
+    p = subprocess.run([latent, "ask", "--index", str(index.path), "--json", "--questions", str(questions)],
+                       capture_output=True, text=True, timeout=300)
+    assert [json.loads(x)["id"] for x in p.stdout.splitlines()] == ["a", "b"]
