@@ -26,7 +26,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/latent chat --samples
 
+# The browser tests drive Debian's Chromium (`playwright install` cannot download browsers here): as root, it is
+# installed when missing; otherwise those tests fail saying so.
 test: $(STAMP)
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(PY) -m pytest -q -m "not llm and not slow"
 
 # The LLM path for real: llama.cpp's OpenAI-compatible server with SmolLM2-135M from PyPI. llama-cpp-python

@@ -41,33 +41,21 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def ensure_samples(index: Index) -> None:
-    """First run, blocking (for scripts): an empty index gets the bundled sample documents. The page itself does
-    this in the background with progress on the page (`PageContext.first_run`)."""
-    if index.documents():
-        return
-    docs = samples_dir()
-    if docs.is_dir() and any(docs.iterdir()):
-        from assistant.progress import IngestProgress
-        from ingest import ingest_paths
-
-        with IngestProgress() as progress:
-            ingest_paths(index, [docs], progress=progress)
-
-
 def build_app(index: Index, samples: bool = False, llm_spec: str | None = None,
               base_url: str | None = None) -> tuple[Any, PageContext]:
     """The Gradio Blocks and the state its sessions share. `samples`: an empty index starts ingesting the
     bundled sample documents now, in the background."""
     set_privacy_environment()
     from assistant.progress import IngestProgress
-    from assistant.web.page import build_page
+    from assistant.web.page import build_page  # imports Gradio: after the privacy variables are set
     from assistant.web.session import PageContext
 
     if llm_spec is None and base_url is None:
         llm = index.settings.llm
         llm_spec, base_url = llm.spec, llm.base_url
     ctx = PageContext(index, llm_spec, base_url)
+    # After Gradio's import, not alongside it: measured on 2 busy cores, loading the model while Gradio imports
+    # delays the page by ~4 s and the first answer by ~2 s (both are mostly Python, holding the GIL).
     started = samples and ctx.first_run.start(index, samples_dir(), terminal=IngestProgress())
     if not started:
         threading.Thread(target=_warm_up, args=(index,), name="latent-warm-up", daemon=True).start()
@@ -100,7 +88,7 @@ def start_page(index: Index, host: str = "127.0.0.1", port: int | None = 7860, a
                quiet: bool = True) -> RunningPage:
     """Build and serve the page without blocking; the document routes are added to Gradio's own server."""
     from assistant.web.routes import add_document_routes
-    from assistant.web.style import CSS, page_theme
+    from assistant.web.style import CSS, PAGE_JS, page_theme
 
     credentials = parse_auth(auth)
     blocks, ctx = build_app(index, samples, llm_spec, base_url)
@@ -109,7 +97,7 @@ def start_page(index: Index, host: str = "127.0.0.1", port: int | None = 7860, a
         server_name=host, server_port=port, share=False, auth=credentials, show_error=True,
         auth_message="Latent: log in to read the documents in this index.", prevent_thread_lock=True,
         quiet=quiet, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
-        footer_links=["api", "settings"], theme=page_theme(), css=CSS,
+        footer_links=["api", "settings"], theme=page_theme(), css=CSS, js=PAGE_JS,
         max_file_size=f"{ctx.upload_limit_mb:g}mb")
     add_document_routes(app, index)
     return RunningPage(blocks, app, url, ctx)

@@ -228,9 +228,13 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 # -- chat ----------------------------------------------------------------------------------------------------
 def cmd_chat(args: argparse.Namespace) -> int:
-    from assistant.app import launch
+    from assistant.app import launch, parse_auth
 
     auth = args.auth or os.environ.get("LATENT_AUTH")
+    try:
+        parse_auth(auth)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     launch(open_from_args(args), host=args.host, port=args.port, auth=auth,
            samples=args.samples or _index_is_default(args))
     return EXIT_OK

@@ -53,9 +53,9 @@ def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[st
     for rank, h in enumerate(hits):
         if h.boilerplate:
             continue
-        for a, b in split_sentences(h.text):
-            if len(h.text[a:b].split()) >= 5:
-                spans.append((h, rank, a, b))
+        for a, end in split_sentences(h.text):
+            if len(h.text[a:end].split()) >= 5:
+                spans.append((h, rank, a, end))
     if not spans:
         return []
     texts = [h.text[a:b] for h, _, a, b in spans]
@@ -63,7 +63,7 @@ def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[st
     tagged = _tags(texts) if latent else [None] * len(texts)
     sims = similarity or {}
     out = []
-    for (h, rank, a, b), text, stems, cat in zip(spans, texts, lexical_tokens(texts), tagged, strict=True):
+    for (h, rank, a, _end), text, stems, cat in zip(spans, texts, lexical_tokens(texts), tagged, strict=True):
         s = frozenset(stems)
         overlap = len(q & s) / max(1, len(q))
         score = 1.5 * sims.get(h.id, 0.0) + 0.5 / (1 + rank) + 0.8 * overlap

@@ -91,7 +91,7 @@ def read_scope(question: str) -> QuestionScope:
             names.append(a)
     years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
     quantity = None
-    if _QUANTITY.search(question) or _MONEY.search(question) and re.search(r"\bhow much\b", question, re.I):
+    if _QUANTITY.search(question) or (_MONEY.search(question) and re.search(r"\bhow much\b", question, re.I)):
         quantity = "percent" if _PERCENT.search(question) else "money" if _MONEY.search(question) else "number"
     names = [n.removesuffix("'s").removesuffix("’s") for n in names]
     return QuestionScope(children=children, names=tuple(dict.fromkeys(names)), years=years,

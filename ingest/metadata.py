@@ -10,8 +10,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from vectorstore.dates import find_dates, find_range, parse_date
 from ingest.loaders.base import LoadedDocument
+from vectorstore.dates import find_dates, find_range, parse_date
 
 _KIND_RULES: tuple[tuple[str, str, int], ...] = (
     ("coroner_report", r"prevention of future deaths|regulation 28|matters? of concern|coroner", 3),

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vectorstore.dates import find_dates
 from ingest.structure import Block, Span
+from vectorstore.dates import find_dates
 from vectorstore.records import Passage
 
 MAX_TOKENS = 200

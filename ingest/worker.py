@@ -140,6 +140,15 @@ def serve(fd: int, memory_mb: int) -> None:
     for module in _PRELOAD:  # before "ready": a file's time limit is spent reading it, not importing parsers
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
+    with contextlib.suppress(ImportError):
+        import warnings
+
+        from bs4 import MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+
+        # bs4's advice about the parser when a damaged .html looks like XML or like a file name: about the
+        # file, not something a user can act on, and it would be printed once per such file.
+        warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
+        warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
     if memory_mb:
         import resource

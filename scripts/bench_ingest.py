@@ -32,7 +32,7 @@ QUERIES = ["how many children is each social worker responsible for", "managemen
 
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def printed_number_before(page_text: str, start_words: str) -> str | None:
@@ -99,13 +99,15 @@ def main() -> None:
             "pipeline_to_encode_ratio": round(encode_s / ingest_s, 3),
             "reingest_seconds": round(reingest_s, 2), "reingest_share": round(reingest_s / ingest_s, 4),
             "reingest_unchanged": len(again.unchanged),
-            "search_ms_p50": round(statistics.median(latencies), 1), "search_ms_p95": round(percentile(latencies, .95), 1),
+            "search_ms_p50": round(statistics.median(latencies), 1),
+            "search_ms_p95": round(percentile(latencies, .95), 1),
             "inspection_passages": len(full), "inspection_passages_numbered": len(numbered),
             "inspection_numbered_share": round(len(numbered) / max(1, len(full)), 3),
             "paragraph_sample": sample, "load_after": os.getloadavg(),
         })
     (out / "ingest.json").write_text(json.dumps(result, indent=2))
-    lines = ["| measure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in result.items() if k != "paragraph_sample"]
+    lines = ["| measure | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in result.items() if k != "paragraph_sample"]
     lines += ["", "| file | page | stored | printed | passage starts |", "|---|---|---|---|---|"]
     lines += [f"| {s['file']} | {s['page']} | {s['stored']} | {s['printed']} | {s['start']} |" for s in sample]
     (out / "ingest.md").write_text("\n".join(lines) + "\n")

@@ -64,8 +64,8 @@ def main() -> None:
         "concerns_cited_share": round(sum(r["covered"] for r in rows) / max(1, sum(r["concerns"] for r in rows)), 3),
         "mean_per_report_concerns_cited": round(statistics.mean(r["covered"] / max(1, r["concerns"]) for r in rows), 3)
         if rows else None,
-        "citations_from_right_report": round(sum(r["right_report"] for r in ok) / max(1, sum(r["citations"] for r in ok)),
-                                             3),
+        "citations_from_right_report": round(
+            sum(r["right_report"] for r in ok) / max(1, sum(r["citations"] for r in ok)), 3),
         "people_in_no_report_refused": f"{sum(ghosts)}/{len(ghosts)}",
     }
     if args.json:

@@ -78,7 +78,8 @@ def _session_processes(sid: int) -> list[int]:
     return found
 
 
-def ingest_once(index: Path, docs: Path, rng: random.Random | None, timeout: float = 300) -> tuple[Run, list[int]]:
+def ingest_once(index: Path, docs: Path, rng: random.Random | None, long_delay: float = 4.0,
+                timeout: float = 300) -> tuple[Run, list[int]]:
     """Run the real CLI; with `rng`, SIGKILL it a random moment after a random number of 'stored' lines.
 
     Returns the run and the processes of its session still alive 3 s after the kill (should be none: the
@@ -115,7 +116,7 @@ def ingest_once(index: Path, docs: Path, rng: random.Random | None, timeout: flo
         if kill_after is not None and rng is not None and len(run.stored) >= kill_after:
             # Half the kills land within ~0.3 s of a document being stored, i.e. usually inside the next
             # document's Chroma writes; the others anywhere in the following encode and store.
-            run.delay = rng.uniform(0, 0.3) if rng.random() < 0.5 else rng.uniform(0, 4.0)
+            run.delay = rng.uniform(0, 0.3) if rng.random() < 0.5 else rng.uniform(0, long_delay)
             time.sleep(run.delay)
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
@@ -150,7 +151,7 @@ def _touch(pdf: Path, n: int) -> None:
         fh.write(f"\n% latent crash test {n}\n".encode())
 
 
-def crash_loop(docs: Path, index: Path, kills: int, seed: int) -> dict[str, object]:
+def crash_loop(docs: Path, index: Path, kills: int, seed: int, long_delay: float) -> dict[str, object]:
     """Kill the ingest `kills` times while it stores; keep at least three documents to store before each run."""
     rng = random.Random(seed)
     files = sorted(docs.glob("*.pdf"))
@@ -166,7 +167,7 @@ def crash_loop(docs: Path, index: Path, kills: int, seed: int) -> dict[str, obje
             _touch(f, touched)
             done.discard(str(f.resolve()))
         before = set(done)
-        run, left = ingest_once(index, docs, rng)
+        run, left = ingest_once(index, docs, rng, long_delay)
         runs.append(run)
         survivors += left
         assert "Traceback" not in "\n".join(run.stderr), "\n".join(run.stderr)
@@ -245,7 +246,8 @@ def compare_with_clean(crashed_dir: Path, clean_dir: Path) -> dict[str, object]:
             "queries_same_hnsw_top10": same_hnsw, "queries": len(QUERIES)}
 
 
-def crash_test(tmp_path: Path, names: tuple[str, ...], kills: int, seed: int) -> dict[str, object]:
+def crash_test(tmp_path: Path, names: tuple[str, ...], kills: int, seed: int,
+               long_delay: float = 4.0) -> dict[str, object]:
     src = need_shared(ofsted_pdf_dir())
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -254,7 +256,7 @@ def crash_test(tmp_path: Path, names: tuple[str, ...], kills: int, seed: int) ->
         (docs / name).chmod(0o644)
     index = tmp_path / "crashed"
     started = time.monotonic()
-    stats = crash_loop(docs, index, kills, seed)
+    stats = crash_loop(docs, index, kills, seed, long_delay)
     final, left = ingest_once(index, docs, None)
     assert final.returncode == 0 and not left, final.stderr
     report = json.loads(final.stdout)
@@ -277,7 +279,9 @@ def crash_test(tmp_path: Path, names: tuple[str, ...], kills: int, seed: int) ->
 
 
 def test_ingest_survives_kills_while_storing(tmp_path: Path) -> None:
-    crash_test(tmp_path, FAST_SET, kills=int(os.environ.get("LATENT_CRASH_KILLS_FAST", "4")), seed=1)
+    # Four letters make one encode batch whose documents are then stored within ~0.5 s: kill inside that burst.
+    crash_test(tmp_path, FAST_SET, kills=int(os.environ.get("LATENT_CRASH_KILLS_FAST", "4")), seed=1,
+               long_delay=0.5)
 
 
 @pytest.mark.slow

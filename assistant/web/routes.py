@@ -65,8 +65,8 @@ def text_view(index: Index, doc_id: str) -> str | None:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{text_html(doc.title)}</title><style>{_TEXT_CSS}</style></head><body>"
             f'<h1>{text_html(doc.title)}</h1><p class="meta">{meta}</p>'
-            f'<p class="meta">The text as Latent stored it, passage by passage. File: {text_html(Path(doc.source).name)}'
-            f"</p>{''.join(parts)}</body></html>")
+            f'<p class="meta">The text as Latent stored it, passage by passage. File: '
+            f"{text_html(Path(doc.source).name)}</p>{''.join(parts)}</body></html>")
 
 
 def add_document_routes(app: Any, index: Index) -> None:

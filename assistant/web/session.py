@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -233,9 +234,9 @@ class FirstRun:
         self.finished.clear()
 
         def work() -> None:
-            closing = terminal if hasattr(terminal, "__exit__") else contextlib.nullcontext()
+            closing: Any = terminal if hasattr(terminal, "__exit__") else contextlib.nullcontext()
             try:
-                with closing:  # type: ignore[attr-defined]
+                with closing:  # an IngestProgress closes its terminal bar
                     for event, data in ingest_with_events(index, [folder], terminal):
                         self.status.update(event, data)
             finally:
@@ -324,15 +325,24 @@ def verdict_of(liked: bool | str | None) -> str:
 class FeedbackLog:
     """Feedback on answers, one JSON object a line in `<index folder>/feedback.jsonl`."""
 
+    REPEAT_SECONDS = 2.0
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._last: tuple[tuple[str, str, str], float] | None = None
 
-    def record(self, answer: Answer, verdict: str) -> dict[str, Any]:
+    def record(self, answer: Answer, verdict: str) -> dict[str, Any] | None:
+        """Append one verdict; the same verdict on the same answer again within two seconds is one click that
+        Gradio 6 reports twice (its feedback menu fires the like event for the option and for the menu)."""
         row = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "question": answer.question,
                "answer": answer.text, "citations": [c.hit.id for c in answer.citations], "refused": answer.refused,
                "mode": answer.mode, "verdict": verdict}
+        key, now = (answer.question, answer.text, verdict), time.monotonic()
         with self._lock:
+            if self._last and self._last[0] == key and now - self._last[1] < self.REPEAT_SECONDS:
+                return None
+            self._last = (key, now)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -48,6 +48,17 @@ table.documents td.num{text-align:right}
 }
 """
 
+# Gradio 6 labels each chat message with its raw content (aria-label="bot's message: <div class=…"), so a screen
+# reader would spell out our markup; the message's own text is what should be read. Drop those labels whenever
+# Gradio sets them.
+PAGE_JS = """() => {
+  const clean = () => document.querySelectorAll('[data-testid="bot"][aria-label], [data-testid="user"][aria-label]')
+    .forEach((e) => e.removeAttribute('aria-label'));
+  new MutationObserver(clean).observe(document.body,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label']});
+  clean();
+}"""
+
 
 def page_theme() -> Any:
     import gradio as gr

@@ -1,0 +1,229 @@
+"""The page's server, for real: the named `ask` endpoint through `gradio_client` (the `latent ask --json` object,
+exactly), the document routes, and the login (unauthenticated requests to the page, the API and the documents
+are refused). The page runs in this process on a free 127.0.0.1 port over a copy of the sample index."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "assistant" / "samples"
+LATENT = str(Path(sys.executable).with_name("latent"))
+AUTH = ("trainer", "correct horse:battery")
+HIT_KEYS = {"id", "text", "score", "title", "source", "page", "paragraph", "section", "kind", "council", "published",
+            "tags"}
+CITATION_KEYS = {"n", "id", "text", "title", "source", "page", "paragraph", "tags"}
+
+
+def sample_index(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A copy of the sample index, built once per session by the real CLI (a finished process, so the Chroma
+    folder is complete when copied)."""
+    base = tmp_path_factory.getbasetemp() / "page-sample-index"
+    if not (base / ".built").exists():
+        shutil.rmtree(base, ignore_errors=True)
+        done = subprocess.run([LATENT, "ingest", "--index", str(base), str(SAMPLES / "docs")], capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        (base / ".built").touch()
+    copy = tmp_path_factory.mktemp(name) / "index"
+    shutil.copytree(base, copy)
+    return copy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any name lookup beyond this machine fails the test (gradio_client must not reach the Hugging Face hub)."""
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("127.0.0.1", "localhost", "::1", b"127.0.0.1", None):
+            raise AssertionError(f"network lookup of {host!r}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from vectorstore import open_index
+
+    return open_index(sample_index(tmp_path_factory, "page-api"))
+
+
+def close_idle_event_loops() -> None:
+    """Gradio makes a new asyncio loop in the calling thread whenever it needs a lock (`utils.safe_get_lock`) and
+    never closes it. Left to the garbage collector, each such loop warns as it goes, at a random moment; under
+    pytest, formatting that warning can run `ast.parse` inside another `ast.parse`, which CPython 3.11 reports as
+    "SystemError: AST constructor recursion depth mismatch" in whatever test is running. So close them here."""
+    import asyncio
+    import gc
+
+    for obj in gc.get_objects():
+        if issubclass(type(obj), asyncio.AbstractEventLoop) and not obj.is_running() and not obj.is_closed():
+            with contextlib.suppress(ValueError, RuntimeError, OSError):  # one half torn down by its owner
+                obj.close()
+    asyncio.set_event_loop(None)
+    gc.collect()
+
+
+def serve(index: Any, auth: str | None = None) -> Iterator[Any]:
+    from assistant.app import start_page
+
+    running = start_page(index, port=free_port(), auth=auth, llm_spec="", base_url="")  # no model, whatever the env
+    close_idle_event_loops()
+    yield running
+    running.close()
+    close_idle_event_loops()
+
+
+@pytest.fixture(scope="module")
+def page(index: Any) -> Iterator[Any]:
+    yield from serve(index)
+
+
+@pytest.fixture(scope="module")
+def locked_page(index: Any) -> Iterator[Any]:
+    yield from serve(index, ":".join(AUTH))
+
+
+def test_the_page_binds_loopback_and_has_only_the_ask_endpoint(page: Any, loopback_only: None) -> None:
+    from gradio_client import Client
+
+    assert page.url.startswith("http://127.0.0.1:")
+    api = Client(page.url, verbose=False, download_files=False).view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/ask"] and not api["unnamed_endpoints"]
+    params = api["named_endpoints"]["/ask"]["parameters"]
+    assert params[0]["parameter_name"] == "question" and not params[0]["parameter_has_default"]
+    assert all(p["parameter_has_default"] for p in params[1:])
+
+
+def test_ask_returns_the_cli_json_object(page: Any, index: Any, loopback_only: None) -> None:
+    from gradio_client import Client
+
+    from assistant import ask
+
+    client = Client(page.url, verbose=False, download_files=False)
+    question = "How many children was each social worker in Wenmarsh responsible for at the 2017 focused visit?"
+    got = client.predict(question, api_name="/ask")
+    assert got == ask(index, question).to_json()  # the same object as `latent ask --json`
+    assert {"question", "answer", "refused", "citations"} <= set(got) and got["refused"] is False
+    assert all(set(c) >= CITATION_KEYS for c in got["citations"])
+    assert [c["n"] for c in got["citations"]] == list(range(1, len(got["citations"]) + 1))
+    assert any(Path(c["source"]).name == "focused-visit-wenmarsh-2017.html" for c in got["citations"])
+    assert "30 and 50 children" in got["answer"]
+
+
+def test_ask_takes_filters_and_history(page: Any, loopback_only: None) -> None:
+    from gradio_client import Client
+
+    client = Client(page.url, verbose=False, download_files=False)
+    got = client.predict("What did Ofsted find about caseloads?", ["focused_visit"], api_name="/ask")
+    assert got["citations"] and {c["kind"] for c in got["citations"]} == {"focused_visit"}
+    first = "What did the review say about information sharing by health?"
+    follow = client.predict("and what about the police?", history=[
+        {"role": "user", "content": first}, {"role": "assistant", "content": "…"}], api_name="/ask")
+    assert follow["question"] == "and what about the police?" and "police" in follow["standalone_question"]
+
+
+def test_a_refusal_is_an_answer_with_the_nearest_passages(page: Any, loopback_only: None) -> None:
+    from gradio_client import Client
+
+    from prompts import REFUSAL
+
+    got = Client(page.url, verbose=False, download_files=False).predict(
+        "What latent conditions preceded Child Z's death?", api_name="/ask")
+    assert got["refused"] is True and got["answer"].startswith(REFUSAL) and got["citations"] == []
+    assert got["nearest"] and all(set(h) >= HIT_KEYS for h in got["nearest"])
+
+
+def test_documents_are_served_by_id_only(page: Any, index: Any) -> None:
+    docs = {Path(d.source).name: d for d in index.documents()}
+    pdf, html = docs["review-child-r.pdf"], docs["focused-visit-wenmarsh-2017.html"]
+    with httpx.Client(base_url=page.url, timeout=30) as http:
+        got = http.get(f"/doc/{pdf.id}")
+        assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+        assert got.content.startswith(b"%PDF") and "inline" in got.headers["content-disposition"]
+        moved = http.get(f"/doc/{html.id}")  # an HTML file is never served as HTML: its text view instead
+        assert moved.status_code == 307 and moved.headers["location"].endswith(f"{html.id}/text")
+        text = http.get(f"/doc/{html.id}/text")
+        assert text.status_code == 200 and "default-src 'none'" in text.headers["content-security-policy"]
+        first = index.passages(html.id)[0]
+        assert f'id="passage-{first.id}"' in text.text
+        for bad in ("/doc/no-such-document", "/doc/..%2F..%2Fetc%2Fpasswd", "/doc/%2Fetc%2Fpasswd/text"):
+            assert http.get(bad).status_code == 404, bad
+
+
+def test_with_a_login_nothing_is_served_without_it(locked_page: Any, index: Any, loopback_only: None) -> None:
+    from gradio_client import Client
+
+    doc = index.documents()[0]
+    with httpx.Client(base_url=locked_page.url, timeout=30) as http:
+        home = http.get("/")
+        assert home.status_code in (200, 401) and doc.title not in home.text and '"auth_required":true' in \
+            home.text.replace(" ", "")
+        for path in ("/config", "/gradio_api/info", f"/doc/{doc.id}", f"/doc/{doc.id}/text"):
+            assert http.get(path).status_code in (401, 403), path
+        call = http.post("/gradio_api/call/ask", json={"data": ["What went wrong?"]})
+        assert call.status_code in (401, 403)
+        assert http.post("/login", data={"username": AUTH[0], "password": "wrong"}).status_code in (400, 401)
+        login = http.post("/login", data={"username": AUTH[0], "password": AUTH[1]})
+        assert login.status_code == 200
+        assert http.get(f"/doc/{doc.id}/text").status_code == 200 and http.get("/config").status_code == 200
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client raises different errors by version
+        Client(locked_page.url, verbose=False, download_files=False).predict("What went wrong?", api_name="/ask")
+    got = Client(locked_page.url, auth=AUTH, verbose=False, download_files=False).predict(
+        "What latent conditions preceded Child R's death?", api_name="/ask")
+    assert got["citations"] and not got["refused"]
+
+
+def test_an_llm_answer_streams_then_arrives_verified(index: Any) -> None:
+    """LLM mode on the page: tokens are shown as they come (escaped), then the verified answer replaces them."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.web import cards
+    from assistant.web.page import _stream
+    from assistant.web.session import PageContext
+
+    hit = index.search("caseloads of social workers in Wenmarsh", k=1)[0]
+    sentence = next(s.strip() + "." for s in hit.text.split(".") if len(s.split()) > 8)
+    ctx = PageContext(index, "openai:scripted", "http://127.0.0.1:9/v1")
+    ctx._llm = GenericFakeChatModel(messages=iter([AIMessage(content=f"{sentence} [1] <b>bold</b>")]))
+    steps = list(_stream(ctx, "caseloads of social workers in Wenmarsh", [], None))
+    partials, (_, answer) = [p for p, a in steps if a is None], steps[-1]
+    assert len(partials) > 3 and partials[-1].startswith(sentence[:20])
+    assert "<b>" not in cards.streaming_html(partials[-1])
+    assert answer.mode == "llm" and answer.citations and not answer.refused
+    assert 'href="#source-1"' in cards.answer_html(answer)
+
+
+def test_the_first_run_ingests_in_the_background_and_questions_wait(tmp_path: Path) -> None:
+    from assistant.web.session import PageContext
+    from vectorstore import open_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.md").write_text("# Duty team note\n\nThe duty team had forty open cases per worker in May 2024.\n")
+    index = open_index(tmp_path / "index")
+    ctx = PageContext(index, "", "")
+    assert ctx.first_run.start(index, docs)
+    answer = ctx.answer("How many open cases per worker did the duty team have?")  # waits for the ingest
+    assert not ctx.first_run.running and ctx.first_run.status.report and ctx.first_run.status.report.added
+    assert "finished: 1 added" in ctx.first_run.markdown() and "Added note.md" in ctx.first_run.markdown()
+    assert "forty open cases" in answer.text and not ctx.first_run.start(index, docs)  # not empty any more

@@ -1,0 +1,262 @@
+"""End to end in a real browser: Playwright driving Debian's Chromium against `latent chat` on a copy of the
+sample index. Ask a gold question and see its cited answer, follow a citation and open the document, filter,
+upload a document and ask about it, give feedback, export, remove the upload; a document carrying `<script>` and
+`<img onerror>` is shown as text and runs nothing; the page works at 1280 and at 390 px wide and loads nothing
+from outside this machine. Screenshots go to test-artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "assistant" / "samples"
+ARTIFACTS = ROOT / "test-artifacts"
+LATENT = str(Path(sys.executable).with_name("latent"))
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+GOLD = {g["id"]: g for g in map(json.loads, (SAMPLES / "gold.jsonl").read_text().splitlines()) if g}
+XSS_DOC = """# Harbourside practice note
+
+The Harbourside duty team recorded that the quokka protocol was adopted in March 2024 after the audit.
+
+Before that, the team tested a form that displayed <script>window.__xss=1</script> in its header and an image
+tag <img src=x onerror="window.__xss=1"> in its footer, and both were reported as faults.
+"""
+
+
+def sample_index(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A copy of the sample index, built once per session by the real CLI (shared with test_page_api)."""
+    base = tmp_path_factory.getbasetemp() / "page-sample-index"
+    if not (base / ".built").exists():
+        shutil.rmtree(base, ignore_errors=True)
+        done = subprocess.run([LATENT, "ingest", "--index", str(base), str(SAMPLES / "docs")], capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        (base / ".built").touch()
+    copy = tmp_path_factory.mktemp(name) / "index"
+    shutil.copytree(base, copy)
+    return copy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sample_index(tmp_path_factory, "page-browser")
+
+
+@pytest.fixture(scope="module")
+def server(index_dir: Path) -> Iterator[str]:
+    """`latent chat` as a user starts it, with none of the privacy variables set: the page sets its own."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LATENT_", "GRADIO_", "HF_"))
+           and k not in ("TRANSFORMERS_OFFLINE", "ANONYMIZED_TELEMETRY")}
+    log = open(index_dir.parent / "chat.log", "w")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen([LATENT, "chat", "--index", str(index_dir), "--port", str(port)], stdout=log,
+                            stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while True:
+        assert proc.poll() is None, (index_dir.parent / "chat.log").read_text()
+        try:
+            with urllib.request.urlopen(url, timeout=5) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            assert time.monotonic() < deadline, "the page did not start in 180 s"
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("/usr/bin/chromium is missing: install Debian's chromium (`make test` does, as root: "
+                    "apt-get install -y chromium); `playwright install` cannot download browsers here")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A fresh tab at 1280 px that records every request leaving 127.0.0.1 (there must be none)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    outside: list[str] = []
+    tab.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+        (server, "data:", "blob:", "about:")) else None)
+    tab.goto(server)
+    tab.get_by_role("textbox", name="Question").wait_for()
+    yield tab
+    assert outside == [], f"the page loaded resources from outside this machine: {outside}"
+    context.close()
+
+
+def ask(tab: Any, question: str) -> None:
+    """Type the question and press Enter (the keyboard path), then wait for the answer's sources."""
+    before = tab.locator("#chat .answer").count()
+    box = tab.get_by_role("textbox", name="Question")
+    box.fill(question)
+    box.press("Enter")
+    tab.locator("#chat .answer:not(.streaming)").nth(before).wait_for()
+
+
+def shot(tab: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_a_gold_question_is_answered_with_citations_that_open_their_documents(page: Any, server: str,
+                                                                               index_dir: Path) -> None:
+    gold = GOLD["l-01"]
+    ask(page, gold["question"])
+    answer = page.locator("#chat .answer").last
+    assert "between 30 and 50 children" in answer.inner_text()
+    cite = answer.locator("a.cite").first
+    assert cite.get_attribute("href") == "#source-1"
+    card = page.locator("#sources .source-card", has=page.locator("mark", has_text=gold["evidence"][0])).first
+    assert "Ofsted focused visit" in card.inner_text() and "Wenmarsh" in card.inner_text()
+    cite.click()
+    assert page.evaluate("location.hash") == "#source-1"
+    # An HTML document opens as its stored text, scrolled to the cited passage.
+    href = card.get_by_role("link", name="Open the document").get_attribute("href")
+    assert href.startswith("doc/") and "/text#passage-" in href
+    view = page.context.new_page()
+    view.goto(server + href)
+    target = view.locator(":target")
+    assert target.count() == 1 and gold["evidence"][0] in target.inner_text()
+    view.close()
+    # A PDF citation links to its page; the server returns the PDF itself (headless Chromium would download it).
+    ask(page, "What latent conditions preceded Child R's death?")
+    pdf_link = page.locator("#sources #source-1").get_by_role("link", name="Open the document")
+    href = pdf_link.get_attribute("href")
+    assert href.startswith("doc/review-child-r-") and "#page=" in href and int(href.rsplit("=", 1)[1]) >= 1
+    got = page.request.get(server + href.split("#")[0])
+    assert got.status == 200 and got.headers["content-type"] == "application/pdf" and got.body()[:4] == b"%PDF"
+    shot(page, "page-1280-answer.png")
+    # Feedback on this answer, thumbs up and "wrong citation", lands in the index folder's log.
+    page.get_by_role("button", name="Like", exact=True).last.click()
+    page.get_by_role("button", name="Feedback", exact=True).last.click()
+    page.get_by_role("button", name="Wrong citation").last.click()
+    log = index_dir / "feedback.jsonl"
+    deadline = time.monotonic() + 20
+    while (not log.exists() or len(log.read_text().splitlines()) < 2) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    rows = [json.loads(x) for x in log.read_text().splitlines()]
+    assert [r["verdict"] for r in rows[-2:]] == ["up", "wrong_citation"]
+    assert rows[-1]["question"] == "What latent conditions preceded Child R's death?" and rows[-1]["citations"]
+
+
+def test_filters_narrow_the_sources(page: Any) -> None:
+    page.get_by_role("button", name="Filters").click()
+    page.get_by_label("Ofsted focused visit").check()
+    ask(page, "What did inspectors find about caseloads?")
+    metas = page.locator("#sources .turn-sources").first.locator(".meta").all_inner_texts()
+    assert metas and all(m.startswith("Ofsted focused visit") for m in metas), metas
+
+
+def test_upload_ask_export_and_remove_with_no_script_run(page: Any, server: str, index_dir: Path,
+                                                         tmp_path: Path) -> None:
+    note = tmp_path / "Harbourside <note> (draft).md"
+    note.write_text(XSS_DOC)
+    page.get_by_role("tab", name="Documents", exact=True).click()
+    page.locator("#upload input[type=file]").set_input_files(str(note))
+    page.locator("#upload").get_by_text("Harbourside").first.wait_for()
+    page.get_by_role("button", name="Add to the index").click()
+    status = page.locator("#ingest-status")
+    status.get_by_text("finished").wait_for()
+    assert "1 added" in status.inner_text()
+    saved = index_dir / "uploads" / "Harbourside-note-draft.md"
+    assert saved.is_file()
+    assert "Harbourside practice note" in page.locator("#documents-list").inner_text()
+
+    page.get_by_role("tab", name="Ask", exact=True).click()
+    ask(page, "When was the quokka protocol adopted by the Harbourside duty team?")
+    assert "March 2024" in page.locator("#chat .answer").last.inner_text()
+    ask(page, "What did the Harbourside team's test form display in its header and footer?")
+    sources = page.locator("#sources").inner_text()
+    assert "<script>window.__xss=1</script>" in sources and '<img src=x onerror="window.__xss=1">' in sources
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.locator("#sources script, #sources img, #chat .answer img").count() == 0
+
+    href = page.locator("#sources #source-1").get_by_role("link", name="Open the document").get_attribute("href")
+    view = page.context.new_page()
+    view.goto(server + href)
+    assert "<script>window.__xss=1</script>" in view.locator("body").inner_text()
+    assert view.evaluate("typeof window.__xss") == "undefined"
+    view.close()
+
+    for button, suffix in (("Download as Markdown", ".md"), ("Download printable HTML", ".html")):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=button).click()
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        text = path.read_text()
+        assert download.value.suggested_filename.endswith(suffix)
+        assert "When was the quokka protocol adopted" in text and "[1]" in text and "Harbourside" in text
+        if suffix == ".html":
+            assert "<script>window" not in text and "<img src=x" not in text and "&#60;script&#62;" in text
+            exported = page.context.new_page()
+            exported.goto(path.as_uri())
+            assert exported.evaluate("typeof window.__xss") == "undefined"
+            assert "<script>window.__xss=1</script>" in exported.locator("body").inner_text()
+            exported.close()
+    assert page.evaluate("typeof window.__xss") == "undefined"
+
+    page.get_by_role("tab", name="Documents", exact=True).click()
+    page.get_by_label("Document to remove").click()
+    page.get_by_role("option", name="Harbourside practice note").click()
+    page.get_by_role("button", name="Remove from the index").click()
+    page.locator("#remove-status").get_by_text("Removed").wait_for()
+    assert "uploaded copy was deleted" in page.locator("#remove-status").inner_text()
+    assert not saved.exists()
+    assert "Harbourside practice note" not in page.locator("#documents-list").inner_text()
+
+
+def test_the_page_works_at_390_px_and_by_keyboard(page: Any) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("button", name="What latent conditions preceded Child R's death?").click()
+    page.locator("#chat .answer:not(.streaming)").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 392  # no sideways scrolling
+    shot(page, "page-390-answer.png")
+    # Every visible control has an accessible name (label, aria-label or text).
+    unnamed = page.evaluate("""() => [...document.querySelectorAll('button, input, select, textarea, a[href]')]
+        .filter(e => e.offsetParent !== null && e.type !== 'hidden')
+        .filter(e => !(e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.title ||
+                       (e.labels && e.labels.length) || e.textContent.trim() || e.closest('label')))
+        .map(e => e.outerHTML.slice(0, 120))""")
+    assert unnamed == [], unnamed
+    # No label spells out markup (Gradio labels chat messages with their raw HTML; the page removes those).
+    assert page.locator("[aria-label*='<']").count() == 0
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shot(page, "page-1280.png")
