@@ -71,7 +71,7 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
         from assistant.llm_answer import answer_with_llm
 
         return answer_with_llm(llm, question, standalone, hits, index, on_token)
-    return _compose(question, standalone, scope, hits, {h.id: similarity(index, h, vector) for h in hits})
+    return _compose(question, standalone, scope, hits, _similarities(index, hits, vector, scope.latent))
 
 
 # -- scoping ---------------------------------------------------------------------------------------------------
@@ -136,19 +136,46 @@ def _is_council(name: str, docs: dict[str, DocumentInfo]) -> bool:
 def _with_category_probes(index: Index, question: str, filters: SearchFilters, vector: np.ndarray,
                           hits: list[Hit]) -> list[Hit]:
     """For why/latent questions, the best passages tagged with each latent category join the evidence, so an
-    answer can span caseloads, turnover, oversight, systems… rather than the one the question's words favour."""
-    from vectorstore.taxonomy import load_taxonomy
-
+    answer can span caseloads, turnover, oversight, systems… rather than the one the question's words favour.
+    Each category is searched with its own description (label and indicative phrases), not the question: a
+    review's "30 to 50 children each" paragraph is about caseloads, not about "Child R's death"."""
     seen = {h.id for h in hits}
     extra: list[Hit] = []
-    for cat in load_taxonomy():
-        if cat.level != "latent":
-            continue
-        for h in index.search_with_info(question, 2, replace(filters, categories=(cat.id,)), vector=vector).hits:
+    for cat_id, (text, cat_vector) in _category_queries(index).items():
+        found = index.search_with_info(text, 2, replace(filters, categories=(cat_id,)), vector=cat_vector).hits
+        for h in found:
             if h.id not in seen:
                 seen.add(h.id)
                 extra.append(h)
     return hits + extra
+
+
+_CATEGORY_QUERIES: dict[str, dict[str, tuple[str, Any]]] = {}
+
+
+def _category_queries(index: Index) -> dict[str, tuple[str, Any]]:
+    """Per latent category: a query text and its embedding, computed once per model per process."""
+    from vectorstore.taxonomy import load_taxonomy
+
+    if index.model not in _CATEGORY_QUERIES:
+        cats = [c for c in load_taxonomy() if c.level == "latent"]
+        texts = [f"{c.label}: {', '.join(c.phrases[:10])}" for c in cats]
+        vectors = index.embedder.encode(texts)
+        _CATEGORY_QUERIES[index.model] = {c.id: (t, v) for c, t, v in zip(cats, texts, vectors, strict=True)}
+    return _CATEGORY_QUERIES[index.model]
+
+
+def _similarities(index: Index, hits: list[Hit], vector: np.ndarray, latent: bool) -> dict[str, float]:
+    """Question similarity per hit; for latent questions, a passage also counts as close when it is close to the
+    description of a latent category it is tagged with."""
+    sims = {h.id: similarity(index, h, vector) for h in hits}
+    if latent:
+        queries = _category_queries(index)
+        for h in hits:
+            for t in h.passage.tags:
+                if t.category in queries and t.polarity == "negative":
+                    sims[h.id] = max(sims[h.id], similarity(index, h, queries[t.category][1]))
+    return sims
 
 
 def _coroner_concerns(index: Index, scope: QuestionScope, filters: SearchFilters,
@@ -303,7 +330,7 @@ def _per_review(index: Index, question: str, standalone: str, scope: QuestionSco
             hits = _with_category_probes(index, standalone, scoped, vector, hits)
         if _weak_evidence(index, replace(scope, names=(), years=()), hits, vector):
             continue
-        sims = {h.id: similarity(index, h, vector) for h in hits}
+        sims = _similarities(index, hits, vector, scope.latent)
         chosen = select(candidates(standalone, hits, scope.latent, sims), PER_REVIEW_SENTENCES,
                         per_category=1 if scope.latent else 0)
         if chosen:
