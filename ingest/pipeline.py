@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, dict[str, object]], None]
 ENCODE_BATCH = 64
+# Files read ahead of the model. The reader is another process, so reading overlaps encoding on a second core;
+# 8 keeps it busy through a whole encode batch of small files (64 passages can be 30 abstracts).
+READ_AHEAD = 8
 _MB = 1024 * 1024
 
 
@@ -196,10 +199,10 @@ def _run(index: Index, todo: list[tuple[Path, str, bool]], kind: str | None, rep
             return reader.call(limits.file_timeout_s, prepare, path, digest, kind,  # type: ignore[no-any-return]
                                options, existed)
 
-        futures = [pool.submit(read, *job) for job in todo[:2]]
+        futures = [pool.submit(read, *job) for job in todo[:READ_AHEAD]]
         for i, (path, _, _) in enumerate(todo):
-            if i + 2 < len(todo):
-                futures.append(pool.submit(read, *todo[i + 2]))
+            if i + READ_AHEAD < len(todo):
+                futures.append(pool.submit(read, *todo[i + READ_AHEAD]))
             try:
                 prepared = futures[i].result()
             except Exception as exc:  # one bad file must never stop the batch
