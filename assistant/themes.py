@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vectorstore.taxonomy import load_taxonomy
@@ -43,6 +45,48 @@ def themes_matrix(index: Index, filters: SearchFilters | None = None, level: str
                        "published": d.published} for d in docs],
         "cells": sorted(cells.values(), key=lambda c: (c["document"], c["category"])),
     }
+
+
+@dataclass(frozen=True)
+class CitedSentence:
+    """One sentence that carries a category's tag, with the passage (page, paragraph) it is printed in."""
+
+    category: str
+    polarity: str  # negative (a weakness) | positive (a strength)
+    text: str
+    passage_id: str
+    page: int
+    paragraph: str | None
+
+
+def category_sentences(index: Index, doc_id: str, categories: Iterable[str] | None = None,
+                       ) -> dict[str, list[CitedSentence]]:
+    """Per category, the sentences of one document that evidence it, in reading order: the sentences behind the
+    matrix's cells. A passage's tags are the union of its sentences' (`ingest.tag_passage`), so each passage
+    counted in a cell gives at least one sentence here; one tagged by an older tagger, whose sentences no longer
+    carry the tag, is given whole rather than dropped."""
+    from ingest import tag_sentences
+    from vectorstore.sentences import split_sentences
+
+    wanted = set(categories) if categories is not None else None
+    out: dict[str, list[CitedSentence]] = {}
+    for p in index.passages(doc_id):
+        keys = {(t.category, t.polarity) for t in p.tags if wanted is None or t.category in wanted}
+        if not keys:
+            continue
+        # Whitespace folded as the tagger folds it at ingest (a PDF's hard-wrapped lines), so the tags agree.
+        sentences = [" ".join(p.text[a:b].split()) for a, b in split_sentences(p.text)]
+        found: set[tuple[str, str]] = set()
+        for text, tags in zip(sentences, tag_sentences(sentences), strict=True):
+            for t in tags:
+                if (t.category, t.polarity) in keys:
+                    found.add((t.category, t.polarity))
+                    out.setdefault(t.category, []).append(
+                        CitedSentence(t.category, t.polarity, text, p.id, p.page, p.paragraph))
+        for category, polarity in sorted(keys - found):
+            out.setdefault(category, []).append(
+                CitedSentence(category, polarity, " ".join(p.text.split()), p.id, p.page, p.paragraph))
+    return out
 
 
 def totals(matrix: dict[str, Any]) -> list[tuple[str, int, int, int]]:

@@ -1,15 +1,21 @@
-"""Shared fixtures: the shared data folder, and real indexes (real model, real Chroma on disk) built once."""
+"""Shared fixtures: the shared data folder, real indexes (real model, real Chroma on disk) built once, and copies
+of the sample index for the page's tests."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "assistant" / "samples"
+LATENT = str(Path(sys.executable).with_name("latent"))
 os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
                    "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False",
                    "TOKENIZERS_PARALLELISM": "false"})
@@ -54,3 +60,33 @@ def small_index(small_docs: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     report = ingest_paths(index, [small_docs])
     assert not report.failed and len(report.added) == len(SMALL_SET)
     yield index
+
+
+@pytest.fixture(scope="session")
+def sample_index_copy(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """`copy(name)`: a fresh copy of the sample index. The index is built once per session by the real CLI (a
+    finished process, so the Chroma folder is complete when copied); each caller gets its own copy to change."""
+    def copy(name: str) -> Path:
+        base = tmp_path_factory.getbasetemp() / "page-sample-index"
+        if not (base / ".built").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            done = subprocess.run([LATENT, "ingest", "--index", str(base), str(SAMPLES / "docs")],
+                                  capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, done.stderr
+            (base / ".built").touch()
+        target = tmp_path_factory.mktemp(name) / "index"
+        shutil.copytree(base, target)
+        return target
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """`free_port()`: a TCP port on 127.0.0.1 that nothing is listening on now."""
+    def pick() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    return pick

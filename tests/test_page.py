@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from assistant.records import Answer, Citation
-from assistant.web import cards, export, findings, session
+from assistant.web import cards, export, findings, session, timeline
 from prompts import NEAREST_INTRO, REFUSAL
-from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
+from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters, Tag
 
 XSS = '<script>window.__xss=1</script> and <img src=x onerror="window.__xss=1"> [x](javascript:alert(1)) $x$ *y*'
 
@@ -215,6 +215,100 @@ def test_findings_cell_shows_its_passages_escaped() -> None:
     html = findings.cell_html(index, findings.cell_at(MATRIX, 0, 1))  # type: ignore[arg-type]
     assert_inert(html)
     assert 'id="finding-1"' in html and "4 negative, 1 positive" in html
+
+
+def make_case(events: list[dict[str, Any]], incident: str | None = "2018-03-14") -> timeline.Case:
+    doc = DocumentInfo(id="d1", title="Review <b>Child Q</b>", source="/data/q.pdf", kind="review", content_hash="h",
+                       period_start="2016-04-01", period_end="2018-03-14", child="Child Q")
+    return timeline.Case(doc, {"document": {"id": "d1"}, "incident_date": incident, "events": events})
+
+
+def event(day: str, text: str, agency: str | None = None, categories: tuple[str, ...] = (),
+          incident: bool = False) -> dict[str, Any]:
+    return {"date": day, "text": text, "passage": "p1", "page": 4, "paragraph": "3.20", "agency": agency,
+            "categories": list(categories), "incident": incident}
+
+
+EVENTS = [event("2017-06-02", XSS, "police", ("workload", "staffing")),
+          event("2017-06-02", "The MASH screened the notification on 2 June 2017.", "mash"),
+          event("2018-03-14", "Child Q died on 14 March 2018.", None, (), True)]
+
+
+def test_timeline_plot_marks_each_event_and_the_death_and_stays_inert() -> None:
+    case = make_case(EVENTS)
+    plot = timeline.plot_html(case, "agency")
+    tags = Elements(plot).tags
+    assert not [t for t, _ in tags if t in ("script", "img", "iframe", "object", "foreignobject")]
+    assert not [a for _, attrs in tags for a in attrs if a.startswith("on")]
+    links = [attrs for t, attrs in tags if t == "a"]
+    assert [a["href"] for a in links] == ["#timeline-row-0", "#timeline-row-1", "#timeline-row-2"]
+    assert [a["data-event"] for a in links] == ["0", "1", "2"]
+    assert all(str(a["aria-label"]).startswith(f"Event {n + 1}, ") for n, a in enumerate(links))
+    assert "<script" not in plot and "Review &#60;b&#62;Child Q" in plot
+    assert "Death: 14 March 2018" in plot and "Review period" in plot
+    for row in ("Police", "MASH / front door", timeline.NO_AGENCY):
+        assert f">{row}</tspan>" in plot.replace("&#32;", " ")
+    by_category = timeline.plot_html(case, "category")
+    assert by_category.count('<a class="event"') == 4  # two categories, then two untagged events
+    assert ">Not tagged</tspan>" in by_category and "Workload" in by_category
+    assert "${" not in plot and "{{" not in plot  # Gradio reads the HTML as a template
+    no_death = make_case(EVENTS[:2])
+    import html
+
+    assert "Review period ends 14 March 2018 (incident date not stated)" in html.unescape(
+        timeline.plot_html(no_death))
+    assert "no dated events" in timeline.plot_html(make_case([]))
+
+
+def test_timeline_table_lists_dated_events_with_citations() -> None:
+    case = make_case(EVENTS)
+    table = timeline.table_html(case)
+    assert_inert(table)
+    assert table.count("<tr id=") == 3 and table.count('class="timeline-show"') == 3
+    assert "2 June 2017" in table and "14 March 2018" in table and "p. 4, para 3.20" in table
+    assert '<tr id="timeline-row-2" class="incident">' in table  # the death's own row stands out
+    assert "Workload and capacity, Staffing" in table
+    assert timeline.agency_label("health visit") == "Health visiting"
+    assert timeline.agency_label(None) == timeline.NO_AGENCY
+
+
+def test_timeline_event_shows_its_passage_marked_and_escaped() -> None:
+    hit = make_hit(text="Before. " + XSS + " After.", pid="p1", doc_id="d1", source="/data/q.pdf")
+    case = make_case(EVENTS)
+    index = SimpleNamespace(passages=lambda doc_id: [hit.passage])
+    html = timeline.event_html(index, case, 0)  # type: ignore[arg-type]
+    assert_inert(html)
+    assert "<mark>" in html and "Event 1: 2 June 2017 — Police" in html and "doc/d1&#35;page&#61;4" in html
+    assert "Tagged: Workload and capacity" in html
+    assert "Select an event" in timeline.event_html(index, case, 7)  # type: ignore[arg-type]
+
+
+def test_two_documents_side_by_side() -> None:
+    passages = {
+        "a": [Passage(id="a:1", doc_id="a", text="Social workers carried very high caseloads of 40 children each. "
+                      "The weather was fine.", header="", page=3, paragraph="2.1", section=None, char_start=0,
+                      char_end=80, tags=(Tag("workload", "latent", "negative", 0.9),))],
+        "b": [Passage(id="b:1", doc_id="b", text="<script>x</script> Caseloads were manageable and staff said they "
+                      "had time to visit.", header="", page=5, paragraph=None, section=None, char_start=0,
+                      char_end=80, tags=(Tag("workload", "latent", "positive", 0.9),))]}
+    docs = {d: DocumentInfo(id=d, title=f"Doc {d.upper()}", source=f"/data/{d}.html", kind="review",
+                            content_hash="h") for d in passages}
+    index = SimpleNamespace(passages=lambda d: passages[d], document_info=lambda d: docs.get(d))
+    matrix = {"categories": MATRIX["categories"],
+              "documents": [{"id": "a", "title": "Doc A", "kind": "review"}, {"id": "b", "title": "Doc B"}],
+              "cells": [{"document": "a", "category": "workload", "negative": 1, "positive": 0, "passages": ["a:1"]},
+                        {"document": "b", "category": "workload", "negative": 0, "positive": 1,
+                         "passages": ["b:1"]}]}
+    assert findings.default_pair(matrix, None, None) == ("a", "b")
+    assert findings.default_pair(matrix, "b", "gone") == ("b", "a")
+    html = findings.compare_html(index, matrix, "a", "b")  # type: ignore[arg-type]
+    assert_inert(html)
+    assert html.count('<section class="compare-category"') == 1 and "Found in neither: Staffing" in html
+    col_a, col_b = html.split('<div class="compare-col">')[1:]
+    assert "Doc A" in col_a and "very high caseloads" in col_a and "Weakness" in col_a and "weather" not in col_a
+    assert "Doc B" in col_b and "manageable" in col_b and "Strength" in col_b and "&#60;script&#62;" in col_b
+    assert "(page 3, paragraph 2.1)" in col_a and 'href="doc/a/text&#35;passage-a:1"' in col_a
+    assert "Choose two documents" in findings.compare_html(index, matrix, "a", None)  # type: ignore[arg-type]
 
 
 def test_text_view_of_a_document_is_escaped() -> None:

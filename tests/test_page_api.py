@@ -5,11 +5,11 @@ are refused). The page runs in this process on a free 127.0.0.1 port over a copy
 from __future__ import annotations
 
 import contextlib
-import shutil
+import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +23,6 @@ AUTH = ("trainer", "correct horse:battery")
 HIT_KEYS = {"id", "text", "score", "title", "source", "page", "paragraph", "section", "kind", "council", "published",
             "tags"}
 CITATION_KEYS = {"n", "id", "text", "title", "source", "page", "paragraph", "tags"}
-
-
-def sample_index(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    """A copy of the sample index, built once per session by the real CLI (a finished process, so the Chroma
-    folder is complete when copied)."""
-    base = tmp_path_factory.getbasetemp() / "page-sample-index"
-    if not (base / ".built").exists():
-        shutil.rmtree(base, ignore_errors=True)
-        done = subprocess.run([LATENT, "ingest", "--index", str(base), str(SAMPLES / "docs")], capture_output=True,
-                              text=True, timeout=600)
-        assert done.returncode == 0, done.stderr
-        (base / ".built").touch()
-    copy = tmp_path_factory.mktemp(name) / "index"
-    shutil.copytree(base, copy)
-    return copy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -60,10 +39,10 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def index(sample_index_copy: Callable[[str], Path]) -> Any:
     from vectorstore import open_index
 
-    return open_index(sample_index(tmp_path_factory, "page-api"))
+    return open_index(sample_index_copy("page-api"))
 
 
 def close_idle_event_loops() -> None:
@@ -82,10 +61,10 @@ def close_idle_event_loops() -> None:
     gc.collect()
 
 
-def serve(index: Any, auth: str | None = None) -> Iterator[Any]:
+def serve(index: Any, port: int, auth: str | None = None) -> Iterator[Any]:
     from assistant.app import start_page
 
-    running = start_page(index, port=free_port(), auth=auth, llm_spec="", base_url="")  # no model, whatever the env
+    running = start_page(index, port=port, auth=auth, llm_spec="", base_url="")  # no model, whatever the env
     close_idle_event_loops()
     yield running
     running.close()
@@ -93,13 +72,13 @@ def serve(index: Any, auth: str | None = None) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def page(index: Any) -> Iterator[Any]:
-    yield from serve(index)
+def page(index: Any, free_port: Callable[[], int]) -> Iterator[Any]:
+    yield from serve(index, free_port())
 
 
 @pytest.fixture(scope="module")
-def locked_page(index: Any) -> Iterator[Any]:
-    yield from serve(index, ":".join(AUTH))
+def locked_page(index: Any, free_port: Callable[[], int]) -> Iterator[Any]:
+    yield from serve(index, free_port(), ":".join(AUTH))
 
 
 def test_the_page_binds_loopback_and_has_only_the_ask_endpoint(page: Any, loopback_only: None) -> None:
@@ -227,3 +206,99 @@ def test_the_first_run_ingests_in_the_background_and_questions_wait(tmp_path: Pa
     assert not ctx.first_run.running and ctx.first_run.status.report and ctx.first_run.status.report.added
     assert "finished: 1 added" in ctx.first_run.markdown() and "Added note.md" in ctx.first_run.markdown()
     assert "forty open cases" in answer.text and not ctx.first_run.start(index, docs)  # not empty any more
+
+
+def child_r(index: Any) -> Any:
+    return next(d for d in index.documents() if Path(d.source).name == "review-child-r.pdf")
+
+
+def test_the_timeline_plots_child_rs_chronology_as_latent_timeline_gives_it(index: Any) -> None:
+    """The Timeline tab's data is `latent timeline --json`'s, event for event; the plot marks each event and the
+    death, and the table lists each event with its date and citation."""
+    import re
+
+    from assistant.web import timeline
+
+    doc = child_r(index)
+    cases = timeline.Chronologies(index)
+    choices = dict((i, label) for label, i in cases.choices())
+    assert doc.id in choices and {d.kind for d in index.documents() if d.id in choices} == {"review"}
+    case = cases.case(doc.id)
+    assert case is not None
+    done = subprocess.run([LATENT, "timeline", "--json", "--index", str(index.path), doc.id], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cli = json.loads(done.stdout)
+    assert case.events == cli["events"] and len(cli["events"]) > 30 and cli["incident_date"] == "2018-03-14"
+
+    svg = timeline.plot_html(case, "agency")
+    assert svg.count('<a class="event"') == len(case.events)  # one marker per event, one row per agency
+    assert {int(n) for n in re.findall(r'data-event="(\d+)"', svg)} == set(range(len(case.events)))
+    assert "Death: 14 March 2018" in svg and '<g class="incident">' in svg
+
+    def rows_of(plot: str) -> set[str]:
+        return {" ".join(re.findall(r"<tspan[^>]*>([^<]*)</tspan>", label)) for label in
+                re.findall(r'<text class="lane-label"[^>]*>(.*?)</text>', plot)}
+
+    assert {"Police", "Nursery", "Probation", "MASH / front door"} <= rows_of(svg)
+    by_category = timeline.plot_html(case, "category")
+    tagged = sum(max(1, len(e["categories"])) for e in case.events)  # an event with two categories is in two rows
+    assert by_category.count('<a class="event"') == tagged > len(case.events)
+    assert "Workload and capacity" in rows_of(by_category) and "Police" not in rows_of(by_category)
+
+    table = timeline.table_html(case)
+    rows = re.findall(r'<tr id="timeline-row-(\d+)"[^>]*>(.*?)</tr>', table)
+    assert len(rows) == len(case.events)
+    first_bruise = next(i for i, e in enumerate(case.events) if "5 February 2018 nursery staff saw" in e["text"])
+    row = dict(rows)[str(first_bruise)]
+    assert "5 February 2018" in row and "Nursery" in row and "p. 13, para 5.34" in row
+
+
+def test_selecting_an_event_shows_its_paragraph_with_a_link_to_the_page(index: Any) -> None:
+    from assistant.web import timeline
+
+    doc = child_r(index)
+    case = timeline.Chronologies(index).case(doc.id)
+    assert case is not None
+    n = next(i for i, e in enumerate(case.events) if "5 February 2018 nursery staff saw" in e["text"])
+    event = case.events[n]
+    html = timeline.event_html(index, case, n)
+    passage = next(p for p in index.passages(doc.id) if p.id == event["passage"])
+    assert passage.paragraph == "5.34" and passage.page == 13
+    assert "5 February 2018 — Nursery" in html and "pages 13–14, paragraph 5.34" in html
+    assert "<mark>On 5 February 2018 nursery staff saw bruising" in html.replace("&#32;", " ")
+    assert f'href="doc/{doc.id}&#35;page&#61;13"' in html or f'href="doc/{doc.id}#page=13"' in html
+    assert "Select an event" in timeline.event_html(index, case, None)
+    assert "Select an event" in timeline.event_html(index, case, len(case.events))  # out of range: no error
+
+
+def test_two_documents_side_by_side_cite_their_sentences(index: Any) -> None:
+    """Each category's counts are the matrix's, and every sentence shown is in the passage it cites."""
+    import html as html_lib
+    import re
+
+    from assistant.themes import category_sentences, themes_matrix
+    from assistant.web import findings
+
+    matrix = themes_matrix(index, level="latent")
+    docs = {Path(d.source).name: d for d in index.documents()}
+    r, t = docs["review-child-r.pdf"].id, docs["review-child-t.pdf"].id
+    assert findings.default_pair(matrix, None, None)[0] in (r, t, docs["review-child-m.pdf"].id)
+    page = findings.compare_html(index, matrix, r, t)
+    cells = {(c["document"], c["category"]): c for c in matrix["cells"]}
+    sections = {html_lib.unescape(c): body for c, body in
+                re.findall(r'<section class="compare-category" data-category="([^"]+)">(.*?)</section>', page)}
+    assert "workload" in sections and "staffing" in sections
+    for category, body in sections.items():
+        columns = body.split('<div class="compare-col">')[1:]
+        assert len(columns) == 2, category
+        for doc_id, column in zip((r, t), columns, strict=True):
+            cell = cells.get((doc_id, category), {"negative": 0, "positive": 0})
+            assert f"{cell['negative']} passages record a weakness, {cell['positive']} a strength" in column
+    texts = {p.id: " ".join(p.text.split()) for p in index.passages(r)}
+    found = category_sentences(index, r, ["workload"])["workload"]
+    assert found and {s.passage_id for s in found} == set(cells[(r, "workload")]["passages"])
+    assert all(s.text in texts[s.passage_id] for s in found)
+    shown = html_lib.unescape(sections["workload"])
+    assert found[0].text in shown and "Weakness" in shown
+    assert "Choose two different documents" in findings.compare_html(index, matrix, r, r)

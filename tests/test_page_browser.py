@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,33 +37,13 @@ tag <img src=x onerror="window.__xss=1"> in its footer, and both were reported a
 """
 
 
-def sample_index(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    """A copy of the sample index, built once per session by the real CLI (shared with test_page_api)."""
-    base = tmp_path_factory.getbasetemp() / "page-sample-index"
-    if not (base / ".built").exists():
-        shutil.rmtree(base, ignore_errors=True)
-        done = subprocess.run([LATENT, "ingest", "--index", str(base), str(SAMPLES / "docs")], capture_output=True,
-                              text=True, timeout=600)
-        assert done.returncode == 0, done.stderr
-        (base / ".built").touch()
-    copy = tmp_path_factory.mktemp(name) / "index"
-    shutil.copytree(base, copy)
-    return copy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture(scope="module")
+def index_dir(sample_index_copy: Callable[[str], Path]) -> Path:
+    return sample_index_copy("page-browser")
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sample_index(tmp_path_factory, "page-browser")
-
-
-@pytest.fixture(scope="module")
-def server(index_dir: Path) -> Iterator[str]:
+def server(index_dir: Path, free_port: Callable[[], int]) -> Iterator[str]:
     """`latent chat` as a user starts it, with none of the privacy variables set: the page sets its own."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LATENT_", "GRADIO_", "HF_"))
@@ -260,3 +238,76 @@ def test_the_page_works_at_390_px_and_by_keyboard(page: Any) -> None:
     assert page.locator("[aria-label*='<']").count() == 0
     page.set_viewport_size({"width": 1280, "height": 900})
     shot(page, "page-1280.png")
+
+
+def choose(tab: Any, label: str, option: str) -> None:
+    """Pick an option of a Gradio dropdown as a user does: open it, click the option (in its own list: a closed
+    dropdown's list may linger in the page)."""
+    box = tab.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    tab.locator(f"#{box.get_attribute('aria-controls')}").get_by_role("option", name=option, exact=True).click()
+
+
+def test_the_timeline_plots_child_rs_chronology_and_shows_an_events_paragraph(page: Any, server: str) -> None:
+    page.get_by_role("tab", name="Timeline", exact=True).click()
+    choose(page, "Case", "Local Child Safeguarding Practice Review: Child R")
+    page.locator("#timeline-summary", has_text="Child R").wait_for()
+    plot, rows = page.locator("#timeline-plot svg"), page.locator("#timeline-table tbody tr")
+    assert "Death: 14 March 2018" in plot.locator(".incident").text_content()  # SVG: text, not inner_text
+    assert rows.count() > 30 and plot.locator("a.event").count() == rows.count()  # by agency: one marker each
+    assert {"Police", "Nursery", "MASH / front door"} <= set(plot.locator(".lane-label").all_text_contents())
+    assert plot.bounding_box()["height"] > 300  # drawn, not collapsed
+    # The table: every event dated and cited.
+    cells = rows.first.locator("td").all_inner_texts()
+    assert cells[1] == "6 November 2015" and cells[-1].startswith("p. 5")
+    assert all(t.startswith("p. ") for t in page.locator("#timeline-table button.timeline-show").all_inner_texts())
+    # Select an event on the plot: its paragraph appears, the event's sentence marked, with a link to its page.
+    row = rows.filter(has_text="nursery staff saw bruising")
+    n = row.get_attribute("id").removeprefix("timeline-row-")
+    plot.locator(f'a.event[data-event="{n}"]').click()
+    detail = page.locator("#timeline-detail")
+    detail.get_by_text("5 February 2018 — Nursery").wait_for()
+    assert "On 5 February 2018 nursery staff saw bruising" in detail.locator("mark").inner_text()
+    assert "paragraph 5.34" in detail.locator(".meta").inner_text()
+    href = detail.get_by_role("link", name="Open the document").get_attribute("href")
+    assert href.startswith("doc/review-child-r-") and href.endswith("#page=13")
+    assert page.request.get(server + href.split("#")[0]).body()[:4] == b"%PDF"
+    assert "selected" in (row.locator("button").get_attribute("class") or "")  # its row is marked too
+    shot(page, "timeline-1280.png")
+    # Or select it in the table, by keyboard.
+    button = rows.filter(has_text="Mr X called an ambulance").locator("button")
+    button.focus()
+    page.keyboard.press("Enter")
+    detail.get_by_text("14 March 2018 — Ambulance service").wait_for()
+    assert "paragraph 5.45" in detail.inner_text()
+    # Grouped by category instead: rows of the taxonomy, the death still marked.
+    page.get_by_label("Category", exact=True).check()
+    page.locator("#timeline-plot .lane-label", has_text="Workload and capacity").wait_for()
+    assert "Death: 14 March 2018" in page.locator("#timeline-plot .incident").text_content()
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 392  # the plot scrolls in its own box
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_findings_show_two_documents_side_by_side(page: Any) -> None:
+    page.get_by_role("tab", name="Findings across documents", exact=True).click()
+    compare = page.locator("#findings-compare")
+    compare.locator(".compare-counts").wait_for()
+    choose(page, "First document", "Local Child Safeguarding Practice Review: Child R")
+    choose(page, "Second document", "Local Child Safeguarding Practice Review: Child T")
+    heads = compare.locator(".compare-counts thead th")
+    heads.filter(has_text="Child T").wait_for()
+    assert heads.all_inner_texts()[1:] == ["Local Child Safeguarding Practice Review: Child R",
+                                          "Local Child Safeguarding Practice Review: Child T"]
+    workload = compare.locator('.compare-category[data-category="workload"]')
+    assert workload.locator("h4").inner_text() == "Workload and capacity"
+    columns = workload.locator(".compare-col")
+    assert columns.count() == 2
+    for col, child in zip(columns.all(), ("Child R", "Child T"), strict=True):
+        assert child in col.locator("h5").inner_text()
+        assert "passages record a weakness" in col.locator(".counts").inner_text()
+        first = col.locator("li").first
+        assert first.locator(".polarity").text_content() == "Weakness"
+        assert first.get_by_role("link").get_attribute("href").startswith("doc/review-child-")
+    assert compare.locator(".compare-category").count() >= 5
+    shot(page, "findings-side-by-side.png")

@@ -1,5 +1,5 @@
 """Findings across documents: the documents × categories matrix of `latent themes --json`, as a shaded table,
-the passages behind one cell, and a CSV.
+the passages behind one cell, a CSV, and two documents side by side (each category's cited sentences).
 
 HOOK: the matrix comes from `assistant.themes.themes_matrix(index)` (contract shape in design.md: categories,
 documents, cells with document/category/negative/positive/passages). When that function does not exist the tab
@@ -15,13 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.web.cards import source_card, text_html
+from assistant.web.cards import attr, document_href, source_card, text_html
 from vectorstore.records import Hit
 
 if TYPE_CHECKING:
     from vectorstore.index import Index
 
 Matrix = dict[str, Any]
+SHOWN = 4  # sentences shown per document and category; the rest behind "more"
 
 
 def matrix_source() -> Callable[[Index, str | None], Matrix] | None:
@@ -131,3 +132,84 @@ def _cell_text(value: Any) -> str:
     """A spreadsheet reads '=…', '+…', '-…', '@…' as a formula: a title from a document must stay text."""
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def compare_choices(matrix: Matrix) -> list[tuple[str, str]]:
+    """(title, id) of the matrix's documents, for the two pickers."""
+    return [(str(d.get("title") or d["id"]), str(d["id"])) for d in matrix.get("documents", [])]
+
+
+def default_pair(matrix: Matrix, first: str | None, second: str | None) -> tuple[str | None, str | None]:
+    """The picks kept while their documents are still there; otherwise the first two reviews (else documents)."""
+    docs = matrix.get("documents", [])
+    ids = [str(d["id"]) for d in docs]
+    reviews = [str(d["id"]) for d in docs if d.get("kind") == "review"]
+    pool = [*reviews, *(i for i in ids if i not in reviews)]
+    a = first if first in ids else (pool[0] if pool else None)
+    b = second if second in ids and second != a else next((i for i in pool if i != a), None)
+    return a, b
+
+
+def _counts(cell: dict[str, Any]) -> str:
+    neg, pos = int(cell.get("negative", 0)), int(cell.get("positive", 0))
+    return (str(neg) if neg else "·") + (f" (+{pos})" if pos else "")
+
+
+def _sentences_html(index: Index, doc_id: str, found: list[Any]) -> str:
+    info = index.document_info(doc_id)
+    by_id = {p.id: p for p in index.passages(doc_id)} if info else {}
+    items, seen = [], set()
+    for s in sorted(found, key=lambda s: s.polarity != "negative"):  # weaknesses first, each in reading order
+        if (s.text, s.polarity) in seen:
+            continue
+        seen.add((s.text, s.polarity))
+        cite = f"page {s.page}" + (f", paragraph {s.paragraph}" if s.paragraph else "")
+        passage = by_id.get(s.passage_id)
+        link = (f' <a href="{attr(document_href(info, Hit(passage, info, 0.0)))}" target="_blank" rel="noopener" '
+                f'aria-label="Open {attr(cite)} (new tab)">({text_html(cite)})</a>' if info and passage
+                else f" ({text_html(cite)})")
+        kind = "weakness" if s.polarity == "negative" else "strength"
+        items.append(f'<li class="{kind}"><span class="polarity">{kind.capitalize()}</span> '
+                     f"{text_html(s.text)}{link}</li>")
+    if not items:
+        return '<p class="none">Not found in this document.</p>'
+    more = (f"<details><summary>{len(items) - SHOWN} more sentences</summary><ul>{''.join(items[SHOWN:])}</ul>"
+            "</details>" if len(items) > SHOWN else "")
+    return f"<ul>{''.join(items[:SHOWN])}</ul>{more}"
+
+
+def compare_html(index: Index, matrix: Matrix, first: str | None, second: str | None) -> str:
+    """Two documents side by side: a table of passage counts per category, then for each category found in
+    either, the sentences that evidence it in each document, in two columns, each with its citation."""
+    from assistant.themes import category_sentences
+
+    docs = {str(d["id"]): d for d in matrix.get("documents", [])}
+    if not first or not second or first not in docs or second not in docs:
+        return "<p>Choose two documents to compare.</p>"
+    if first == second:
+        return "<p>Choose two different documents to compare.</p>"
+    pair = [docs[first], docs[second]]
+    titles = [text_html(str(d.get("title") or d["id"])) for d in pair]
+    cats, cells = matrix.get("categories", []), _cells(matrix)
+    wanted = [str(c["id"]) for c in cats]
+    found = [category_sentences(index, str(d["id"]), wanted) for d in pair]
+    rows, sections, neither = [], [], []
+    for c in cats:
+        mine = [cells.get((str(d["id"]), c["id"]), {}) for d in pair]
+        rows.append(f'<tr><th scope="row">{text_html(_label(c))}</th>'
+                    + "".join(f'<td class="num">{_counts(x)}</td>' for x in mine) + "</tr>")
+        if not any(x.get("passages") for x in mine):
+            neither.append(_label(c))
+            continue
+        columns = "".join(
+            f'<div class="compare-col"><h5>{title}</h5><p class="counts">{int(x.get("negative", 0))} passages '
+            f'record a weakness, {int(x.get("positive", 0))} a strength</p>'
+            f"{_sentences_html(index, str(d['id']), f.get(c['id'], []))}</div>"
+            for d, title, x, f in zip(pair, titles, mine, found, strict=True))
+        sections.append(f'<section class="compare-category" data-category="{attr(str(c["id"]))}">'
+                        f'<h4>{text_html(_label(c))}</h4><div class="compare-cols">{columns}</div></section>')
+    table = ('<table class="documents compare-counts"><caption>Passages per category: weaknesses, with strengths in '
+             f'brackets (·: none)</caption><thead><tr><th scope="col">Category</th><th scope="col">{titles[0]}</th>'
+             f'<th scope="col">{titles[1]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    rest = f'<p class="neither">Found in neither: {text_html(", ".join(neither))}.</p>' if neither else ""
+    return f'<div class="compare">{table}{"".join(sections)}{rest}</div>'

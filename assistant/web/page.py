@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.records import Answer
-from assistant.web import cards, findings
+from assistant.web import cards, findings, timeline
 from assistant.web.export import write_exports
 from assistant.web.session import (
     ANY_YEAR,
@@ -121,6 +121,7 @@ def build_page(ctx: PageContext) -> gr.Blocks:
                     clear_feedback = gr.Button("Clear the feedback log", elem_id="clear-feedback")
             if themes is not None:
                 _findings_tab(ctx, themes)
+            _timeline_tab(ctx)
 
         filter_inputs = [kinds, councils, documents, year_from, year_to]
         refreshed = [doc_list, kinds, councils, documents, year_from, year_to, remove_pick]
@@ -284,18 +285,77 @@ def _findings_tab(ctx: PageContext, themes: Any) -> None:
                              elem_id="findings-table")
         csv_button = gr.DownloadButton("Download as CSV", interactive=False)
         detail = gr.HTML(findings.cell_html(ctx.index, None), elem_id="findings-detail")
+        gr.Markdown("### Two documents side by side\nFor each category: how many passages of each document record "
+                    "it, and the sentences that do, with their citations.")
+        with gr.Row():
+            first = gr.Dropdown([], label="First document", elem_id="compare-first")
+            second = gr.Dropdown([], label="Second document", elem_id="compare-second")
+        compare = gr.HTML(findings.compare_html(ctx.index, {}, None, None), elem_id="findings-compare")
 
-        def load(which: str) -> Any:
+        def load(which: str, a: str | None, b: str | None) -> Any:
             m = themes(ctx.index, None if which == "all" else which)
             path = findings.write_csv(m, ctx.export_dir / f"latent-findings-{uuid.uuid4().hex[:8]}.csv")
             widths: list[str | int] = ["260px", *("118px" for _ in m.get("categories", []))]
+            a, b = findings.default_pair(m, a, b)
+            choices = findings.compare_choices(m)
             return (m, gr.Dataframe(value=findings.matrix_frame(m), column_widths=widths),
-                    gr.DownloadButton(value=str(path), interactive=True))
+                    gr.DownloadButton(value=str(path), interactive=True), gr.update(choices=choices, value=a),
+                    gr.update(choices=choices, value=b), findings.compare_html(ctx.index, m, a, b))
 
         def pick(m: Any, evt: gr.SelectData) -> str:
             row, col = evt.index if isinstance(evt.index, (list, tuple)) else (evt.index, 0)
             return findings.cell_html(ctx.index, findings.cell_at(m or {}, int(row), int(col)))
 
-        gr.on([tab.select, recount.click, level.change], load, level, [matrix, table, csv_button],
-              api_visibility=PRIVATE)
+        gr.on([tab.select, recount.click, level.change], load, [level, first, second],
+              [matrix, table, csv_button, first, second, compare], api_visibility=PRIVATE)
         table.select(pick, matrix, detail, api_visibility=PRIVATE)
+        gr.on([first.input, second.input], lambda m, a, b: findings.compare_html(ctx.index, m or {}, a, b),
+              [matrix, first, second], compare, api_visibility=PRIVATE)
+
+
+# After a click on an event, bring its passage into view when it is off screen (below the plot, or below the
+# table on a narrow screen), moving the page as little as it can.
+_SHOW_DETAIL_JS = """() => { const d = document.querySelector('#timeline-detail .timeline-event'); if (!d) return;
+  const box = d.getBoundingClientRect();
+  if (box.top < 0 || box.top > window.innerHeight - 120) d.scrollIntoView({block: 'nearest'}); }"""
+
+
+def _timeline_tab(ctx: PageContext) -> None:
+    cases = timeline.Chronologies(ctx.index)
+    with gr.Tab("Timeline", id="timeline") as tab:
+        gr.Markdown("One case's chronology: each dated event the review records, placed in time and linked to its "
+                    "paragraph. Select an event on the plot, or a citation in the table, to read its paragraph.")
+        with gr.Row():
+            case = gr.Dropdown([], label="Case", elem_id="timeline-case", scale=3, min_width=280)
+            group = gr.Radio(timeline.GROUPINGS, value="agency", label="Group and colour events by", scale=2,
+                             elem_id="timeline-group")
+        summary = gr.Markdown(elem_id="timeline-summary")
+        plot = gr.HTML(timeline.plot_html(None), elem_id="timeline-plot", js_on_load=timeline.SELECT_JS)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=360):
+                table = gr.HTML("", elem_id="timeline-table", js_on_load=timeline.SELECT_JS)
+            with gr.Column(scale=2, min_width=300):
+                detail = gr.HTML(timeline.event_html(ctx.index, None, None), elem_id="timeline-detail")
+
+    def show(doc_id: str | None, by: str) -> tuple[str, str, str, str]:
+        c = cases.case(doc_id)
+        return (timeline.summary_markdown(c), timeline.plot_html(c, by), timeline.table_html(c),
+                timeline.event_html(ctx.index, c, None))
+
+    def load(current: str | None, by: str) -> tuple[Any, ...]:
+        """On opening the tab: the cases as they are now (documents may have been added or removed)."""
+        choices = cases.choices()
+        ids = [i for _, i in choices]
+        value = current if current in ids else (ids[0] if ids else None)
+        return (gr.update(choices=choices, value=value), *show(value, by))
+
+    def select(doc_id: str | None, evt: gr.EventData) -> str:
+        n = (getattr(evt, "_data", None) or {}).get("event")  # sent by timeline.SELECT_JS
+        return timeline.event_html(ctx.index, cases.case(doc_id), int(n) if isinstance(n, int | float) else None)
+
+    tab.select(load, [case, group], [case, summary, plot, table, detail], api_visibility=PRIVATE)
+    case.input(show, [case, group], [summary, plot, table, detail], api_visibility=PRIVATE)
+    group.change(lambda d, by: timeline.plot_html(cases.case(d), by), [case, group], plot, api_visibility=PRIVATE)
+    for source in (plot, table):
+        source.click(select, case, detail, api_visibility=PRIVATE).then(None, js=_SHOW_DETAIL_JS,
+                                                                         api_visibility=PRIVATE)

@@ -42,9 +42,58 @@ table.documents td.num{text-align:right}
 #documents-list{overflow-x:auto}
 #findings-table table,#findings-table td,#findings-table th,#findings-table span{font-family:var(--font) !important}
 .example-row button{white-space:normal !important;text-align:left}
+.timeline-figure{margin:0;overflow-x:auto}
+.timeline-figure figcaption{font-size:.9rem;opacity:.9;margin-top:.2rem}
+.timeline-svg{display:block;width:100%;min-width:760px;height:auto;color:var(--body-text-color);font-family:var(--font)}
+.timeline-svg text{fill:currentColor;font-size:14px}
+.timeline-svg .lane{fill:var(--body-text-color);opacity:.05}
+.timeline-svg .lane-line,.timeline-svg .tick{stroke:var(--body-text-color);opacity:.25}
+.timeline-svg .tick.minor{opacity:.5}
+.timeline-svg .axis{stroke:var(--body-text-color);opacity:.7}
+.timeline-svg .tick-label{text-anchor:middle;font-size:13px}
+.timeline-svg .tick-label.top{font-size:12px;opacity:.85}
+.timeline-svg .period{fill:#2563eb;opacity:.08}
+.timeline-svg .period-label{font-size:12px;font-style:italic}
+.timeline-svg .swatch{stroke:var(--body-text-color);stroke-width:.8}
+.timeline-svg a.event circle{stroke:var(--body-text-color);stroke-width:1;cursor:pointer}
+.timeline-svg a.event:hover circle,.timeline-svg a.event:focus-visible circle,.timeline-svg a.event.selected circle{
+  stroke:#b45309;stroke-width:3.5}
+.timeline-svg a.event:focus{outline:none}
+.timeline-svg .incident line{stroke:#b91c1c;stroke-width:2.5;stroke-dasharray:7 4}
+.timeline-svg .incident text{fill:#b91c1c;font-weight:700;font-size:14px}
+.dark .timeline-svg .incident text{fill:#fca5a5}
+.dark .timeline-svg .incident line{stroke:#f87171}
+table.documents.timeline-table th,table.documents.timeline-table td{overflow-wrap:normal;hyphens:auto}
+table.documents.timeline-table td.text{overflow-wrap:anywhere;min-width:12rem}
+button.timeline-show{white-space:nowrap}
+.timeline-table-wrap{max-height:34rem;overflow:auto;border:1px solid var(--border-color-primary);border-radius:6px}
+.timeline-table-wrap:focus-visible{outline:3px solid #b45309}
+.timeline-table caption{padding:.3rem .4rem}
+.timeline-table thead th{position:sticky;top:0;background:var(--background-fill-primary);z-index:1}
+.timeline-table tr.incident td{font-weight:600}
+.timeline-table tr:has(.selected) td,.timeline-table tr:target td{background:#fff7d6;color:#111}
+.timeline-table tr:has(.selected) button.timeline-show{color:#1e3a8a}
+button.timeline-show{text-decoration:underline;color:var(--link-text-color);text-align:left;cursor:pointer;padding:0}
+button.timeline-show.selected{font-weight:700}
+button.timeline-show:focus-visible{outline:3px solid #b45309;outline-offset:2px}
+.compare-category{border-top:1px solid var(--border-color-primary);margin-top:.6rem;padding-top:.3rem}
+.compare-category h4{margin:.2rem 0}
+.compare-cols{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
+.compare-col h5{margin:.2rem 0;font-size:.95rem}
+.compare-col .counts,.compare-col .none{font-size:.88rem;opacity:.9;margin:.1rem 0}
+.compare-col ul{margin:.2rem 0 .2rem 1rem;padding:0}
+.compare-col li{margin:.25rem 0;overflow-wrap:anywhere}
+.compare .polarity{font-size:.78rem;font-weight:600;text-transform:uppercase;letter-spacing:.02em;padding:0 .3em;
+  border-radius:3px;border:1px solid currentColor}
+.compare li.weakness .polarity{color:#9a3412}
+.compare li.strength .polarity{color:#166534}
+.dark .compare li.weakness .polarity{color:#fdba74}
+.dark .compare li.strength .polarity{color:#86efac}
+table.compare-counts{max-width:60rem}
 @media (max-width:640px){
   .sources{max-height:none}
-  table.documents th:nth-child(6),table.documents td:nth-child(6){display:none}
+  #documents-list th:nth-child(6),#documents-list td:nth-child(6){display:none}
+  .compare-cols{grid-template-columns:1fr}
 }
 """
 
