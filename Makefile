@@ -12,7 +12,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-llm lint bench clean
+.PHONY: run test test-llm lint bench load clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON)"; exit 2; }
@@ -51,6 +51,13 @@ lint: $(STAMP)
 # bench-results/ (git-ignored). A slice: make bench BENCH_ARGS="--text-docs 200".
 bench: $(STAMP)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+# The page under load: 20 gradio_client users x 10 questions on the sample index, then the same users while a
+# separate `latent ingest` adds 20 Ofsted PDFs to it (a few minutes on 2 cores). Errors must be 0; latency,
+# throughput, the page's peak memory and the load average go to bench-results/load.json and load.md.
+# Smaller: make load LOAD_ARGS="--users 5 --ingest-docs 5".
+load: $(STAMP)
+	$(PY) scripts/load_page.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,7 +1,8 @@
 """The `latent` command. Only argparse is imported here, so `latent --help` is instant; each subcommand
 imports what it needs when it runs (see `assistant.commands`).
 
-Exit status: 0 success (a refusal is a success), 1 some input file failed, 2 usage error.
+Exit status: 0 success (a refusal is a success), 1 some input file failed, 2 usage error (including an input
+file that does not exist), 130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations

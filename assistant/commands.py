@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAILED_INPUT, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl+C
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -23,6 +24,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     }[args.command]
     try:
         return handler(args)
+    except KeyboardInterrupt:
+        # An ingest keeps every document stored before the interrupt; running it again resumes (and repairs a
+        # half-stored one), so there is nothing to undo here and no traceback to show.
+        print("latent: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except UsageError as exc:
         parser.error(str(exc))  # exits 2 with the usage line
     except DocumentNotFoundError as exc:
@@ -56,17 +62,43 @@ def emit_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+def need_input_file(path: str, option: str) -> None:
+    """A file named by an option must exist and be readable, checked before any slow start (the model, the
+    index): a typo is a usage error (exit 2), not a traceback."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{option} {path}: is a folder, not a file")
+    if not p.exists():
+        raise UsageError(f"{option} {path}: no such file")
+    if not os.access(p, os.R_OK):
+        raise UsageError(f"{option} {path}: not readable (permission denied)")
+
+
+def need_output_folder(path: str, option: str) -> None:
+    """A file to be written at the end of a long run: its folder must exist now, not after the work is done."""
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: the folder {parent} does not exist")
+    if Path(path).is_dir():
+        raise UsageError(f"{option} {path}: is a folder, not a file")
+
+
 def read_jsonl(path: str, key: str) -> Iterator[tuple[Any, str]]:
     """(id, text) per line of a JSON-lines file; other keys are ignored."""
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                yield row.get("id", n), str(row[key])
-            except (json.JSONDecodeError, KeyError, AttributeError) as exc:
-                raise UsageError(f"{path} line {n}: expected a JSON object with '{key}' ({exc})") from exc
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    yield row.get("id", n), str(row[key])
+                except (json.JSONDecodeError, KeyError, AttributeError, TypeError) as exc:
+                    raise UsageError(f"{path} line {n}: expected a JSON object with '{key}' ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 # -- ingest --------------------------------------------------------------------------------------------------
@@ -103,10 +135,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UsageError("give a QUERY or --queries FILE (one of them)")
     if args.k < 1:
         raise UsageError("-k must be at least 1")
+    if args.queries:  # read and checked whole before the model and the index start
+        need_input_file(args.queries, "--queries")
+        queries = list(read_jsonl(args.queries, "query"))
     index = open_from_args(args)
     filters = filters_from_args(args)
     if args.queries:
-        for qid, query in read_jsonl(args.queries, "query"):
+        for qid, query in queries:
             result = index.search_with_info(query, args.k, filters)
             emit_json({"id": qid, **result.to_json()})
         return EXIT_OK
@@ -133,6 +168,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     if bool(args.question) == bool(args.questions):
         raise UsageError("give a QUESTION or --questions FILE (one of them)")
+    if args.questions:  # read and checked whole before the model and the index start
+        need_input_file(args.questions, "--questions")
+        questions = list(read_jsonl(args.questions, "question"))
     index = open_from_args(args)
     filters = filters_from_args(args)
     llm = None
@@ -144,7 +182,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if notice:
             print(notice, file=sys.stderr)
     if args.questions:
-        for qid, question in read_jsonl(args.questions, "question"):
+        for qid, question in questions:
             emit_json({"id": qid, **ask(index, question, filters=filters, llm=llm).to_json()})
         return EXIT_OK
     answer = ask(index, args.question, filters=filters, llm=llm)
@@ -159,6 +197,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_themes(args: argparse.Namespace) -> int:
     from assistant.themes import matrix_as_csv, matrix_as_table, themes_matrix
 
+    if args.csv:
+        need_output_folder(args.csv, "--csv")
     filters = filters_from_args(args)
     matrix = themes_matrix(open_from_args(args), None if filters.is_empty() else filters, args.level)
     if args.csv:
@@ -216,6 +256,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_tag(args: argparse.Namespace) -> int:
     from ingest import tag_sentences
 
+    need_input_file(args.sentences, "--sentences")
     rows = list(read_jsonl(args.sentences, "text"))
     tags = tag_sentences([text for _, text in rows])
     for (sid, text), found in zip(rows, tags, strict=True):
@@ -235,9 +276,23 @@ def cmd_chat(args: argparse.Namespace) -> int:
         parse_auth(auth)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    need_free_port(args.host, args.port)
     launch(open_from_args(args), host=args.host, port=args.port, auth=auth,
            samples=args.samples or _index_is_default(args))
     return EXIT_OK
+
+
+def need_free_port(host: str, port: int) -> None:
+    """Gradio reports a port in use with a traceback, after the index is open and the page built; say it now.
+    `create_server` sets SO_REUSEADDR as uvicorn does, so a port left in TIME_WAIT by a page just stopped passes."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        socket.create_server((host, port), family=family).close()
+    except OSError as exc:
+        raise UsageError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc}); another page "
+                         "may be running there: choose another --port") from exc
 
 
 def _index_is_default(args: argparse.Namespace) -> bool:
@@ -253,15 +308,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if bool(args.gold) == bool(args.beir):
         raise UsageError("give --gold FILE or --beir DIR (one of them)")
     if args.gold:
-        import importlib
-        import importlib.util
+        from assistant.evaluation.gold import GoldFormatError, run_gold
 
-        if importlib.util.find_spec("assistant.evaluation.gold") is None:
-            print("latent eval --gold: not built yet", file=sys.stderr)
-            return EXIT_USAGE
-        return int(importlib.import_module("assistant.evaluation.gold").run_gold(args))
+        need_input_file(args.gold, "--gold")
+        if args.details:
+            need_output_folder(args.details, "--details")
+        try:
+            return run_gold(args)
+        except GoldFormatError as exc:
+            raise UsageError(str(exc)) from exc
     if not args.run_dir:
         raise UsageError("--beir needs --run-dir D (a TREC run file per method is written there)")
+    if Path(args.run_dir).exists() and not Path(args.run_dir).is_dir():
+        raise UsageError(f"--run-dir {args.run_dir}: is a file, not a folder")
     from assistant.evaluation.beir import BeirFormatError, run_beir
 
     try:

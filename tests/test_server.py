@@ -6,13 +6,17 @@ restarted on the same folder and port (the same Index object carries on, and an 
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,7 @@ from ingest import ingest_paths
 from tests.conftest import need_shared, ofsted_pdf_dir
 from vectorstore import StoreUnavailableError, open_index
 from vectorstore.index import _RECHECK_SECONDS
+from vectorstore.settings import Settings, get_settings
 
 CHROMA = str(Path(sys.executable).with_name("chroma"))
 LATENT = str(Path(sys.executable).with_name("latent"))
@@ -170,3 +175,62 @@ def test_server_stopped_mid_ingest_then_resumed(server: ChromaServer, letters: P
     assert len(docs) == len(LETTERS)
     assert index.store.count() == sum(d.passages for d in docs)
     assert len(set(index.store.passage_ids())) == index.store.count()
+
+
+def within(seconds: float, work: Callable[[], object]) -> BaseException | None:
+    """Run `work` in a thread and return what it raised (None if nothing), failing the test if it is still running
+    after `seconds`: a hang must fail the test, not hang the suite."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds:g} s: the request has no timeout"
+    return raised[0] if raised else None
+
+
+def short_timeout(seconds: float) -> Settings:
+    return get_settings().model_copy(update={"server_timeout_s": seconds})
+
+
+def test_a_server_that_accepts_and_never_replies_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as silent:  # connections complete in the kernel's backlog; nothing ever answers them
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        error = within(60, lambda: open_index(None, server=url, settings=short_timeout(1.0)))
+        assert isinstance(error, StoreUnavailableError), error
+        assert "no answer within 1 s" in str(error) and url in str(error)
+        cli = subprocess.run([LATENT, "list", "--server", url, "--index", str(tmp_path / "cli")], capture_output=True,
+                             text=True, timeout=120, env=dict(os.environ, LATENT_SERVER_TIMEOUT_S="1"))
+        assert cli.returncode == 1 and cli.stderr.startswith("latent: ") and "no answer within 1 s" in cli.stderr
+        assert "Traceback" not in cli.stderr and cli.stderr.strip().count("\n") == 0, cli.stderr
+
+
+def test_a_server_that_hangs_mid_session_times_out_then_recovers(server: ChromaServer, letters: Path) -> None:
+    """`chroma run` stopped (SIGSTOP): its sockets still accept, nothing answers. Each request gives up after the
+    configured timeout with a clear error; once the server runs again (SIGCONT) the same Index carries on."""
+    assert server.process is not None
+    index = open_index(None, server=server.url, settings=short_timeout(2.0))
+    ingest_paths(index, [letters / LETTERS[0]])
+    before = [h.id for h in index.search("caseloads", k=5)]
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        time.sleep(_RECHECK_SECONDS + 0.1)  # past the cache's freshness window, so the next search asks Chroma
+        error = within(60, lambda: index.search("caseloads", k=5))
+        assert isinstance(error, StoreUnavailableError), error
+        assert re.search(UNAVAILABLE, str(error)) and "within 2 s (ReadTimeout)" in str(error), error
+        error = within(60, lambda: ingest_paths(index, [letters / LETTERS[1]]))
+        assert isinstance(error, StoreUnavailableError), error
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+    assert [h.id for h in index.search("caseloads", k=5)] == before
+    report = ingest_paths(index, [letters])
+    assert report.added == [str(letters / LETTERS[1])] and not report.failed
+    index.close()

@@ -25,14 +25,29 @@ def norm(text: str) -> str:
     return " ".join(text.replace("\ufffe", "-").split())
 
 
+class GoldFormatError(ValueError):
+    """The gold file is not JSON lines of objects with a 'question' (the CLI reports it as a usage error)."""
+
+
 def load_gold(path: str) -> list[dict[str, Any]]:
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if line.strip():
-                row = json.loads(line)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise GoldFormatError(f"{path} line {n}: not JSON ({exc})") from exc
+                if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+                    raise GoldFormatError(f"{path} line {n}: expected a JSON object with a 'question'")
                 row.setdefault("id", f"line-{n}")
                 rows.append(row)
+    except UnicodeDecodeError as exc:
+        raise GoldFormatError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise GoldFormatError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return rows
 
 
@@ -118,8 +133,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def run_gold(args: argparse.Namespace) -> int:
     from assistant.commands import emit_json, open_from_args
 
+    gold = load_gold(args.gold)  # before the index and the model: a bad file fails at once
     index = open_from_args(args)
-    gold = load_gold(args.gold)
     rows = [score_question(index, g) for g in gold]
     missing = [r["id"] for r in rows if r["answerable"] and not r["found_relevant"]]
     if missing:
