@@ -5,18 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vectorstore.errors import DocumentNotFoundError, LatentError, ModelMismatchError, StoreUnavailableError
+    from vectorstore.errors import (
+        BackendMismatchError,
+        DocumentNotFoundError,
+        LatentError,
+        ModelMismatchError,
+        StoreUnavailableError,
+    )
     from vectorstore.index import Index, SearchResult, open_index
     from vectorstore.records import DocumentInfo, Hit, IngestReport, Passage, SearchFilters, Tag
 
-__all__ = ["DocumentInfo", "DocumentNotFoundError", "Hit", "Index", "IngestReport", "LatentError",
-           "ModelMismatchError", "Passage", "SearchFilters", "SearchResult", "StoreUnavailableError", "Tag",
-           "open_index"]
+__all__ = ["BackendMismatchError", "DocumentInfo", "DocumentNotFoundError", "Hit", "Index", "IngestReport",
+           "LatentError", "ModelMismatchError", "Passage", "SearchFilters", "SearchResult", "StoreUnavailableError",
+           "Tag", "open_index"]
 
 _WHERE = {"Index": "index", "SearchResult": "index", "open_index": "index", "DocumentInfo": "records",
           "Hit": "records", "IngestReport": "records", "Passage": "records", "SearchFilters": "records",
           "Tag": "records", "DocumentNotFoundError": "errors", "LatentError": "errors",
-          "ModelMismatchError": "errors", "StoreUnavailableError": "errors"}
+          "ModelMismatchError": "errors", "StoreUnavailableError": "errors", "BackendMismatchError": "errors"}
 
 
 def __getattr__(name: str) -> Any:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +57,8 @@ class SearchCache:
     bm25: Any
     row_of: dict[str, int]
     boilerplate: np.ndarray  # rows whose text is mostly shared with many other documents (addresses, templates)
+    # Arrays derived from the rows on first use (vectorstore.search: rows per document, per tag category).
+    views: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, store: ChromaStore, key: str, stored: set[str]) -> SearchCache:
@@ -82,8 +86,10 @@ class SearchCache:
     def save(self, folder: Path) -> None:
         import numpy as np
 
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+        # A folder per writer: the page and an ingest may save at the same moment, and must not delete each
+        # other's half-written files. The last complete rename wins; both carry a key, so either is valid.
+        tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        tmp = folder.with_name(f"{folder.name}.tmp-{tag}")
         tmp.mkdir(parents=True)
         np.save(tmp / "vectors.npy", self.vectors)
         np.save(tmp / "boilerplate.npy", self.boilerplate)
@@ -92,12 +98,16 @@ class SearchCache:
         if self.bm25 is not None:
             self.bm25.save(str(tmp / "bm25"))
         (tmp / "key").write_text(self.key)  # written last: a folder without it is incomplete
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        old = folder.with_name(f"{folder.name}.old-{tag}")
+        try:
+            if folder.exists():
+                folder.rename(old)
+            tmp.rename(folder)
+        except OSError:  # another writer renamed in between: its cache stands, ours is dropped
+            pass
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path, key: str) -> SearchCache | None:

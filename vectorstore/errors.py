@@ -3,6 +3,7 @@
 LatentError
 ├── IndexUnusableError            the index folder or server cannot be used
 │   ├── ModelMismatchError the index was built with another embedding model
+│   │   └── BackendMismatchError  … with the same model run by another backend (torch, onnx-int8)
 │   └── StoreUnavailableError  the Chroma server cannot be reached
 └── DocumentNotFoundError  `remove DOC` named no stored document
 """
@@ -20,6 +21,10 @@ class IndexUnusableError(LatentError):
 
 class ModelMismatchError(IndexUnusableError):
     """The index was built with a different embedding model; mixing vectors would give nonsense."""
+
+
+class BackendMismatchError(ModelMismatchError):
+    """The index's vectors were made by the same model run by another backend (fp32 torch against int8 ONNX)."""
 
 
 class StoreUnavailableError(IndexUnusableError):

@@ -8,6 +8,7 @@ whenever the manifest's fingerprint changes.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -19,11 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vectorstore.cache import SearchCache, fingerprint
-from vectorstore.errors import DocumentNotFoundError
+from vectorstore.encoders import BACKENDS, embedding_identity
+from vectorstore.errors import BackendMismatchError, DocumentNotFoundError, ModelMismatchError
 from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
 from vectorstore.search import rank
 from vectorstore.settings import Settings, get_settings
 from vectorstore.store import ChromaStore
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -62,18 +66,34 @@ class Index:
         self.server = server
         self.settings = settings
         self.model = settings.embedding.model
-        self.store = ChromaStore(path, server, self.model)
+        self.backend = settings.embedding.backend
+        # What Chroma records as the maker of the vectors: the model, and the backend unless it is torch.
+        self.embedding_id = embedding_identity(self.model, self.backend)
+        self.store = _open_store(path, server, settings, self.model, self.backend)
         self._cache: SearchCache | None = None
         self._docs: dict[str, DocumentInfo] = {}
         self._checked = 0.0
         self._lock = threading.RLock()
+
+    def close(self) -> None:
+        """Release the Chroma client and the search cache; the index cannot be used afterwards. Long-lived
+        processes (tests, benchmarks) that open many indexes call it so that files and sockets do not pile up."""
+        with self._lock:
+            self.store.close()
+            self._cache, self._docs = None, {}
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- reading ---------------------------------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
         from vectorstore.embedding import get_embedder
 
-        embedder = get_embedder(self.model)
+        embedder = get_embedder(self.model, self.backend)
         embedder.batch_size = self.settings.embedding.batch_size
         return embedder
 
@@ -109,7 +129,7 @@ class Index:
             if self._cache is not None and now - self._checked < _RECHECK_SECONDS:
                 return self._cache
             manifest = {i: d for i, d in self.store.manifest().items() if d.status == "stored"}
-            key = fingerprint(manifest, self.model)
+            key = fingerprint(manifest, self.embedding_id)
             self._checked = now
             if self._cache is not None and self._cache.key == key:
                 return self._cache
@@ -118,7 +138,10 @@ class Index:
             if cache is None:
                 cache = SearchCache.build(self.store, key, set(manifest))
                 if folder:
-                    cache.save(folder)
+                    try:
+                        cache.save(folder)
+                    except OSError as e:  # the saved copy only speeds up the next start; a search must not fail
+                        log.warning("could not save the search cache in %s: %s", folder, e)
             self._cache, self._docs = cache, manifest
             return cache
 
@@ -135,7 +158,7 @@ class Index:
         if vector is None:
             vector = self.embedder.encode_query(query)
         ranked, hints = rank(cache, docs, query, vector, k, filters or SearchFilters(), self.settings.search,
-                             self.store)
+                             self.store, embed=self.embedder.encode_query)
         hits = [Hit(cache.passages[row], docs[cache.passages[row].doc_id], score, bool(cache.boilerplate[row]))
                 for row, score in ranked]
         return SearchResult(query, hits, _filters_json(filters, hints))
@@ -193,6 +216,28 @@ class Index:
             self.store.delete_passages(orphans)
         self._checked = 0.0
         return repaired
+
+
+def _open_store(path: Path | None, server: str | None, settings: Settings, model: str, backend: str) -> ChromaStore:
+    """Chroma, refusing an index whose vectors another model or another backend made. int8 and fp32 vectors of
+    one text differ by about cos 0.997: close enough for one search, but an index whose rows came from two
+    backends would rank by which engine embedded a passage, so neither ingest nor search mixes them."""
+    try:
+        return ChromaStore(path, server, embedding_identity(model, backend), settings.server_timeout_s)
+    except ModelMismatchError:
+        for other in BACKENDS:
+            if other == backend:
+                continue
+            try:
+                probe = ChromaStore(path, server, embedding_identity(model, other), settings.server_timeout_s)
+            except ModelMismatchError:
+                continue
+            probe.close()
+            raise BackendMismatchError(
+                f"this index's vectors were made by the '{other}' embedding backend, not '{backend}': set "
+                f"LATENT_EMBEDDING__BACKEND={other} to use it, or build a new index with --index NEW_DIR and "
+                f"ingest the documents again.") from None
+        raise
 
 
 def _filters_json(filters: SearchFilters | None, hints: Any) -> dict[str, Any]:

@@ -24,11 +24,13 @@ class LatentEmbeddings(BaseModel, Embeddings):
 
     model_config = ConfigDict(extra="forbid")
     model: str = DEFAULT_MODEL
+    backend: str | None = None  # 'torch' or 'onnx-int8'; None: the configured one (LATENT_EMBEDDING__BACKEND)
 
     def _embedder(self) -> Any:
         from vectorstore.embedding import get_embedder
+        from vectorstore.settings import get_settings
 
-        return get_embedder(self.model)
+        return get_embedder(self.model, self.backend or get_settings().embedding.backend)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return [[float(x) for x in row] for row in self._embedder().encode(list(texts))]

@@ -4,7 +4,7 @@ The corpus goes in through the product's front door: each document is written as
 declared in front matter, so it becomes every passage's header) and ingested by `ingest_paths`, so passages are
 split by the model's tokenizer (at most 200 word-pieces) exactly as a user's files are. A document with several
 passages scores as its best passage (max-pooling). The three methods call the same ranking functions as
-`latent search` (`dense_ranking`, `lexical_ranking`, `rank`) with the same `SearchSettings`, so the numbers
+`latent search` (`dense_ranking`, `lexical_scored`, `rank`) with the same `SearchSettings`, so the numbers
 describe the product, not a re-implementation of it.
 
 `hybrid` uses the settings the product runs with (`LATENT_SEARCH__*`). Where the set has a train split, the fusion
@@ -191,7 +191,7 @@ def run_methods(index: Index, doc_of: dict[str, str], queries: dict[str, str], s
                 ) -> dict[str, dict[str, dict[str, float]]]:
     """`{method: {qid: {corpus _id: score}}}` for every query, by the product's ranking code."""
     from vectorstore.records import SearchFilters
-    from vectorstore.search import dense_ranking, lexical_ranking, rank
+    from vectorstore.search import dense_ranking, lexical_scored, rank
 
     cache = index.cache()
     docs = {d.id: d for d in index.documents()}
@@ -207,30 +207,14 @@ def run_methods(index: Index, doc_of: dict[str, str], queries: dict[str, str], s
             runs["dense"][qid] = pool_by_document(rows, [float(s) for s in cache.vectors[rows] @ vector],
                                                   row_doc, RUN_DOCS)
         if "lexical" in methods:
-            rows = lexical_ranking(cache, query, depth, None)
-            runs["lexical"][qid] = pool_by_document(rows, _bm25_scores(cache, query, rows), row_doc, RUN_DOCS)
+            scored = lexical_scored(cache, query, depth, None)
+            runs["lexical"][qid] = pool_by_document([r for r, _ in scored], [s for _, s in scored], row_doc,
+                                                    RUN_DOCS)
         if "hybrid" in methods:
             ranked, _ = rank(cache, docs, query, vector, depth, SearchFilters(), settings, index.store)
             runs["hybrid"][qid] = pool_by_document([r for r, _ in ranked], [s for _, s in ranked], row_doc,
                                                    RUN_DOCS)
     return runs
-
-
-def _bm25_scores(cache: Any, query: str, rows: list[int]) -> list[float]:
-    """BM25 scores of `lexical_ranking`'s rows, from the query terms it uses (so a run file sorted by score keeps
-    the product's order; a mismatch means `lexical_ranking` changed its terms, and fails loudly here)."""
-    from itertools import pairwise
-
-    from vectorstore.cache import lexical_tokens
-    from vectorstore.query import expand_for_lexical
-
-    if not rows:
-        return []
-    tokens = [t for t in lexical_tokens([expand_for_lexical(query)])[0] if t in cache.bm25.vocab_dict]
-    scores = [float(s) for s in cache.bm25.get_scores(tokens)[rows]]
-    if any(b > a + 1e-4 * max(1.0, abs(a)) for a, b in pairwise(scores)):
-        raise RuntimeError("BM25 scores disagree with lexical_ranking's order: update _bm25_scores to its terms")
-    return scores
 
 
 def write_run(path: Path, run: dict[str, dict[str, float]], tag: str) -> None:
