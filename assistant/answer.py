@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # the question and its best passage, nothing retrieved is about the question.
 MIN_SIMILARITY = 0.25
 RETRIEVE_K = 12
-MAX_SENTENCES = 6
+MAX_SENTENCES = 7
 LATENT_SENTENCES = 10
 PER_REVIEW_SENTENCES = 4
 MAX_REVIEWS = 6
@@ -154,15 +154,15 @@ _CATEGORY_QUERIES: dict[str, dict[str, tuple[str, Any]]] = {}
 
 
 def _category_queries(index: Index) -> dict[str, tuple[str, Any]]:
-    """Per latent category: a query text and its embedding, computed once per model per process."""
+    """Per latent category: a query text and its embedding, computed once per model and backend per process."""
     from vectorstore.taxonomy import load_taxonomy
 
-    if index.model not in _CATEGORY_QUERIES:
+    if index.embedding_id not in _CATEGORY_QUERIES:
         cats = [c for c in load_taxonomy() if c.level == "latent"]
         texts = [f"{c.label}: {', '.join(c.phrases[:10])}" for c in cats]
         vectors = index.embedder.encode(texts)
-        _CATEGORY_QUERIES[index.model] = {c.id: (t, v) for c, t, v in zip(cats, texts, vectors, strict=True)}
-    return _CATEGORY_QUERIES[index.model]
+        _CATEGORY_QUERIES[index.embedding_id] = {c.id: (t, v) for c, t, v in zip(cats, texts, vectors, strict=True)}
+    return _CATEGORY_QUERIES[index.embedding_id]
 
 
 def _similarities(index: Index, hits: list[Hit], vector: np.ndarray, latent: bool) -> dict[str, float]:
@@ -239,6 +239,13 @@ def _weak_evidence(index: Index, scope: QuestionScope, hits: list[Hit], vector: 
     for name in scope.names:
         if name.lower() not in haystack:
             return f"the passages found do not mention {name}"
+    if scope.services:
+        from assistant.scope import service_terms
+
+        raw = " ".join(f"{h.text} {h.passage.header}" for h in top)
+        for service in scope.services:
+            if not service_terms()[service][1].search(raw):
+                return f"the passages found do not mention {service}"
     for year in scope.years:
         if not any(_covers_year(h, year) for h in top):
             return f"the passages found are not about {year}"
@@ -266,12 +273,31 @@ def _compose(question: str, standalone: str, scope: QuestionScope, hits: list[Hi
     cands = candidates(standalone, hits, scope.latent, sims)
     limit = LATENT_SENTENCES if scope.latent else MAX_SENTENCES
     chosen = select(cands, limit, per_category=1 if scope.latent else 0, quantity=scope.quantity)
-    if not chosen or (scope.quantity and not states_a_figure([c.text for c in chosen], scope.quantity)):
+    if not chosen or (scope.quantity and not _figure_on_topic(standalone, chosen, scope.quantity)):
         reason = "the passages found state no figure" if chosen else "no sentence of the passages found answers it"
         text = f"{REFUSAL}\n{reason[0].upper()}{reason[1:]}.\n{NEAREST_INTRO}"
         return Answer(question, text, True, [], hits, hits[:5], standalone, reason=reason)
     lines, citations = render(_group(chosen, scope.latent))
     return Answer(question, "\n".join(lines), False, citations, hits, [], standalone)
+
+
+# Words too common in children's-services documents to show that a sentence is about what a figure question asks.
+_COMMON_TOPIC = ("child children young people person social work worker workers council local authority service "
+                 "services family families care staff practitioners team teams year years focused visit visits "
+                 "inspection inspections inspectors ofsted report reports review reviews letter")
+
+
+def _figure_on_topic(question: str, chosen: list[Candidate], quantity: str) -> bool:
+    """A figure question needs a sentence that states a figure *and* shares what the question counts: "16 and
+    17-year-old homeless children" does not answer "the average number of children on a caseload"."""
+    from vectorstore.cache import lexical_tokens
+    from vectorstore.search import _question_stems
+
+    common = set(lexical_tokens([_COMMON_TOPIC])[0]) | _question_stems()
+    # names and numbers are covered by other checks; here only what is counted matters
+    plain = " ".join(w for w in question.split() if not w[:1].isupper() and not any(ch.isdigit() for ch in w))
+    topic = set(lexical_tokens([plain])[0]) - common
+    return any(states_a_figure([c.text], quantity) and (not topic or topic & c.stems) for c in chosen)
 
 
 def _group(chosen: list[Candidate], latent: bool) -> list[tuple[str | None, list[Candidate]]]:

@@ -8,8 +8,11 @@ the evidence itself.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 
 from vectorstore.records import DocumentInfo
 
@@ -62,6 +65,15 @@ class QuestionScope:
     quantity: str | None = None  # asks for a figure ("number", "percent", "money"): the evidence must state one
     councils: tuple[str, ...] = ()  # "Manchester City Council": the documents must be about that council
     terms: tuple[str, ...] = field(default=())  # every name and year the evidence must cover
+    services: tuple[str, ...] = ()  # services it names ("private fostering"): the evidence must mention them
+
+
+@cache
+def service_terms() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    """Name → (how a question names the service, how documents do), from service_terms.json."""
+    data = json.loads(resources.files("assistant").joinpath("service_terms.json").read_text(encoding="utf-8"))
+    return {name: (re.compile(v["ask"], re.I), re.compile(v["evidence"], re.I))
+            for name, v in data.items() if not name.startswith("_")}
 
 
 def _is_common(word: str) -> bool:
@@ -92,14 +104,17 @@ def read_scope(question: str) -> QuestionScope:
     years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
     quantity = None
     if _QUANTITY.search(question) or (_MONEY.search(question) and re.search(r"\bhow much\b", question, re.I)):
-        quantity = "percent" if _PERCENT.search(question) else "money" if _MONEY.search(question) else "number"
+        # "how many apprenticeships did the funding pay for" counts things; only "how much" asks for money
+        money = _MONEY.search(question) and not re.search(r"\bhow many\b", question, re.I)
+        quantity = "percent" if _PERCENT.search(question) else "money" if money else "number"
     names = [n.removesuffix("'s").removesuffix("’s") for n in names]
     return QuestionScope(children=children, names=tuple(dict.fromkeys(names)), years=years,
                          preceded=bool(_PRECEDED.search(question)),
                          unnamed_death=not children and not names and bool(_UNNAMED_DEATH.search(question)),
                          latent=bool(LATENT_QUESTION.search(question)), quantity=quantity,
                          councils=tuple(dict.fromkeys(_COUNCIL_PHRASE.findall(question))),
-                         terms=tuple(dict.fromkeys([*children, *names])))
+                         terms=tuple(dict.fromkeys([*children, *names])),
+                         services=tuple(n for n, (ask, _) in service_terms().items() if ask.search(question)))
 
 
 def incident_date(doc: DocumentInfo) -> str | None:

@@ -105,3 +105,24 @@ def test_ask_cli_contract(index, tmp_path: Path) -> None:  # type: ignore[no-unt
     p = subprocess.run([latent, "ask", "--index", str(index.path), "--json", "--questions", str(questions)],
                        capture_output=True, text=True, timeout=300)
     assert [json.loads(x)["id"] for x in p.stdout.splitlines()] == ["a", "b"]
+
+
+def test_a_service_the_named_councils_documents_never_mention_is_refused(index) -> None:  # type: ignore[no-untyped-def]
+    """Wenmarsh's letter and review are about Wenmarsh, so every check on the council passes; but neither mentions
+    private fostering or unregistered homes, and an answer about something else would mislead."""
+    for q, service in (("What did inspectors say about private fostering arrangements in Wenmarsh?",
+                        "private fostering"),
+                       ("What did inspectors find about the use of unregistered children's homes by Wenmarsh?",
+                        "unregistered provision")):
+        a = ask(index, q)
+        assert a.refused and a.reason == f"the passages found do not mention {service}", (q, a.reason)
+    # the same check lets through a service the evidence does mention
+    a = ask(index, "What did Ofsted find about return home interviews for missing children in Ravensmoor in 2023?")
+    assert not a.refused and any(re.search(r"return home interview", c.hit.text, re.I) for c in a.citations)
+
+
+def test_how_many_with_a_money_word_asks_for_a_count() -> None:
+    from assistant.scope import read_scope
+
+    assert read_scope("How many apprenticeships did Oxfordshire secure DfE funding for?").quantity == "number"
+    assert read_scope("How much did Ravensmoor spend on its adolescent safety team in 2023?").quantity == "money"

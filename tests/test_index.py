@@ -93,3 +93,40 @@ def test_public_api_is_explicit() -> None:
     for name in vectorstore.__all__:
         assert getattr(vectorstore, name) is not None
     assert assistant is not None
+
+
+def test_named_documents_are_ranked_by_the_topic_alone() -> None:
+    """Inside the documents a question names, its council, year and kind words say nothing: they are removed before
+    the named documents' own passages are ranked (what is left must still be a question)."""
+    from vectorstore.query import QueryHints, read_query_hints, strip_named
+
+    hints = read_query_hints("What did Ofsted say about caseloads in Bedford in 2025?", {"Bedford Borough Council"},
+                             {2025}, set())
+    assert hints.councils == ("Bedford Borough Council",) and hints.years == (2025,) and hints.speaker
+    assert strip_named("What did Ofsted say about caseloads in Bedford in 2025?", hints) == \
+        "What did say about caseloads in in?"
+    assert strip_named("What did the review say about Child R's mother?", QueryHints(children=("Child R",))) == \
+        "What did the review say about mother?"
+    # nothing but names: the query is kept as asked
+    assert strip_named("Bedford 2025", hints) == "Bedford 2025"
+    # a kind mentioned in passing is not the source asked for
+    assert not read_query_hints("Which councils were found inadequate by Ofsted?", set(), set(), set()).speaker
+
+
+def test_close_releases_the_chroma_client(tmp_path: Path) -> None:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from vectorstore.errors import IndexUnusableError
+
+    note = tmp_path / "note.txt"
+    note.write_text("The duty team had forty open cases per worker in May 2024.\n")
+    with open_index(tmp_path / "index") as index:
+        ingest_paths(index, [note])
+        identifier = index.store._client._identifier
+        assert identifier in SharedSystemClient._identifier_to_system
+    assert identifier not in SharedSystemClient._identifier_to_system  # Chroma's System for the folder stopped
+    with pytest.raises(IndexUnusableError, match="closed"):
+        index.documents()
+    index.close()  # a second close does nothing
+    with open_index(tmp_path / "index") as again:
+        assert [h.text for h in again.search("open cases per worker", k=1)] == [note.read_text().strip()]

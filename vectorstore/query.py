@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 _COUNCIL_WORDS = re.compile(
@@ -25,6 +25,11 @@ _KIND_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\b(literature|primer|swiss cheese|reason's model|safety science)\b", ("literature",)),
 )
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+# "What did Ofsted find…", "what did the review say…": the kind of document is the source asked for.
+_SPEAKER = re.compile(r"\b(ofsted|inspectors?|inspections?|focused visits?|the (\w+ )?review|reviewers?|coroners?|"
+                      r"the (\w+ )?letter|the (\w+ )?report)\W+(\w+\W+){0,2}?(find|found|say|said|judge|judged|"
+                      r"report|reported|conclude|concluded|note|noted|tell|told|describe|described|recommend\w*|"
+                      r"highlight\w*|identif\w*)\b")
 
 
 @cache
@@ -41,6 +46,7 @@ def expand_for_lexical(query: str) -> str:
     return f"{query} {' '.join(extra)}" if extra else query
 
 
+@lru_cache(maxsize=4096)  # called per document per query (800 documents x a few checks): ~5 us each
 def council_key(name: str) -> str:
     """'Bournemouth, Christchurch & Poole Council' -> 'bournemouth christchurch and poole'."""
     text = name.lower().replace("&", " and ").replace("-", " ").replace("’", "'")
@@ -57,6 +63,7 @@ class QueryHints:
     years: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()
     children: tuple[str, ...] = ()  # "Child M": the review about that child
+    speaker: bool = False  # the kind is who said it ("what did Ofsted find…"), not a passing mention
 
     def is_empty(self) -> bool:
         return not (self.councils or self.years or self.kinds or self.children)
@@ -95,4 +102,24 @@ def read_query_hints(query: str, councils: set[str], years: set[int],
         if re.search(pattern, low):
             kinds.extend(k for k in ks if k not in kinds)
     named_children = tuple(sorted(c for c in (children or set()) if re.search(rf"\b{re.escape(c)}\b", query)))
-    return QueryHints(tuple(found), named_years, tuple(kinds), named_children)
+    return QueryHints(tuple(found), named_years, tuple(kinds), named_children,
+                      speaker=bool(kinds and _SPEAKER.search(low)))
+
+
+def strip_named(query: str, hints: QueryHints) -> str:
+    """The query without the councils, years, kinds of document and children it names: what it asks about them.
+    Returns the query unchanged when nothing would be left."""
+    text = query
+    for council in hints.councils:
+        words = council_key(council).split()
+        if words:
+            text = re.sub(r"\b" + r"[\W_]+".join(map(re.escape, words)) + r"\b(['’]s)?", " ", text, flags=re.I)
+    for year in hints.years:
+        text = re.sub(rf"\b{year}\b", " ", text)
+    for child in hints.children:
+        text = re.sub(rf"\b{re.escape(child)}\b(['’]s)?", " ", text)
+    if hints.kinds:
+        for pattern, _ in _KIND_PHRASES:
+            text = re.sub(pattern, " ", text, flags=re.I)
+    text = re.sub(r"\s+([?.,;:])", r"\1", " ".join(text.split()))
+    return text if len(re.findall(r"[a-z]{3,}", text, re.I)) >= 2 else query

@@ -6,10 +6,12 @@ retrievers: a passage ranked 1st by one and 30th by the other scores 1/61 + 1/90
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Container, Iterable
 from typing import TYPE_CHECKING, Any
 
 from vectorstore.cache import lexical_tokens
-from vectorstore.query import QueryHints, council_key, read_query_hints
+from vectorstore.query import QueryHints, council_key, read_query_hints, strip_named
 from vectorstore.records import DocumentInfo, SearchFilters
 
 if TYPE_CHECKING:
@@ -19,23 +21,23 @@ if TYPE_CHECKING:
     from vectorstore.settings import SearchSettings
     from vectorstore.store import ChromaStore
 
+# When a query names documents, the weight kept by its whole-query rankings against the named documents' own
+# topic rankings (the names are shared by every passage there, so they only add noise to the order).
+NAMED_GLOBAL_SHARE = 1.0
 BOILERPLATE_WEIGHT = 0.25  # template text shared by many documents ranks below any finding of similar rank
 # Weight of each named thing a passage's document matches: a council named in the query matters most.
-_BOOST = {"council": 0.6, "child": 0.6, "year": 0.3, "kind": 0.1}
+# A kind named as the source ("what did Ofsted find") weighs like a council; a passing mention hardly at all.
+_BOOST = {"council": 0.6, "child": 0.6, "year": 0.3, "kind": 0.1, "speaker": 0.6}
 
 
 def filter_mask(cache: SearchCache, docs: dict[str, DocumentInfo], filters: SearchFilters) -> np.ndarray | None:
     """Rows that pass every explicit filter (None when nothing is filtered)."""
-    import numpy as np
-
     if filters.is_empty():
         return None
     ok_docs = {d.id for d in docs.values() if _doc_passes(d, filters)}
-    mask = np.fromiter((p.doc_id in ok_docs for p in cache.passages), dtype=bool, count=len(cache.passages))
+    mask = rows_of_documents(cache, ok_docs)
     if filters.categories:
-        wanted = set(filters.categories)
-        mask &= np.fromiter((any(t.category in wanted for t in p.tags) for p in cache.passages), dtype=bool,
-                            count=len(cache.passages))
+        mask &= rows_tagged(cache, filters.categories)
     return mask
 
 
@@ -55,7 +57,8 @@ def _doc_passes(d: DocumentInfo, f: SearchFilters) -> bool:
 def dense_ranking(cache: SearchCache, vector: np.ndarray, n: int, mask: np.ndarray | None) -> list[int]:
     import numpy as np
 
-    scores = cache.vectors @ vector
+    with one_blas_thread():
+        scores = cache.vectors @ vector
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     n = min(n, int(mask.sum()) if mask is not None else len(scores))
@@ -66,36 +69,64 @@ def dense_ranking(cache: SearchCache, vector: np.ndarray, n: int, mask: np.ndarr
 
 
 def lexical_ranking(cache: SearchCache, query: str, n: int, mask: np.ndarray | None) -> list[int]:
+    return [row for row, _ in lexical_scored(cache, query, n, mask)]
+
+
+def lexical_scored(cache: SearchCache, query: str, n: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+    """BM25's best rows with their scores, best first (rows scoring 0 are left out)."""
     if cache.bm25 is None:
         return []
     from vectorstore.query import expand_for_lexical
 
-    tokens = [t for t in lexical_tokens([expand_for_lexical(query)])[0] if t in cache.bm25.vocab_dict]
+    skip = _question_stems()
+    tokens = [t for t in lexical_tokens([expand_for_lexical(query)])[0] if t in cache.bm25.vocab_dict and
+              t not in skip]
     if not tokens:
         return []
     n = min(n, len(cache.passages))
     kwargs: dict[str, Any] = {"weight_mask": mask.astype("float32")} if mask is not None else {}
     rows, scores = cache.bm25.retrieve([tokens], k=n, show_progress=False, n_threads=0, **kwargs)
-    return [int(r) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+    return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+
+
+# How questions are asked, not what they ask about: BM25 gives "say" in "what did Ofsted say about caseloads" a
+# high weight because reports rarely use it, and passages quoting what someone said outrank the caseload ones.
+# (bm25s's English stop list has 33 words and none of these.) Removed from queries only.
+QUESTION_WORDS = ("what which who whom whose when where why how did do does doing say said says tell told find found "
+                  "finds about describe described according mention mentioned me please")
+
+
+@functools.cache
+def _question_stems() -> frozenset[str]:
+    return frozenset(lexical_tokens([QUESTION_WORDS])[0])
 
 
 def rank(cache: SearchCache, docs: dict[str, DocumentInfo], query: str, vector: np.ndarray, k: int,
          filters: SearchFilters, settings: SearchSettings, store: ChromaStore | None = None,
-         ) -> tuple[list[tuple[int, float]], QueryHints]:
-    """The k best rows with fused scores, and the hints read from the query."""
+         embed: Callable[[str], np.ndarray] | None = None) -> tuple[list[tuple[int, float]], QueryHints]:
+    """The k best rows with fused scores, and the hints read from the query. `embed` (the query encoder) lets
+    the named documents be ranked by the question's topic alone: inside Bedford's 2025 report, "what did Ofsted
+    say about caseloads in Bedford in 2025" is a question about caseloads, and its other words only add noise."""
     mask = filter_mask(cache, docs, filters)
-    councils = {d.council for d in docs.values() if d.council}
-    years = set().union(*(_years_of(d) for d in docs.values())) if docs else set()
-    hints = read_query_hints(query, councils, years, {d.child for d in docs.values() if d.child})
+    councils, years, children = named_values(cache, docs)
+    hints = read_query_hints(query, set(councils), set(years), set(children))
     n = max(settings.candidates, k)
     lists = [(settings.dense_weight, _dense(cache, vector, n, mask, settings, store)),
              (settings.lexical_weight, lexical_ranking(cache, query, n, mask))]
     bonus: dict[int, float] = {}
     if not hints.is_empty():
         boost_mask, bonus = _boost(cache, docs, hints, mask)
-        if boost_mask.any():  # the named documents' own best passages join the candidates
-            lists.append((settings.dense_weight, dense_ranking(cache, vector, n, boost_mask)))
-            lists.append((settings.lexical_weight, lexical_ranking(cache, query, n, boost_mask)))
+        if bonus:  # only the documents matching most of what is named: "Ofsted" alone matches every letter
+            top = max(bonus.values())
+            boost_mask &= _rows_with(boost_mask, bonus, top)
+        if boost_mask.any() and boost_mask.sum() < (mask.sum() if mask is not None else len(boost_mask)):
+            # the named documents' own best passages join the candidates
+            topic = strip_named(query, hints)
+            topic_vector = embed(topic) if embed is not None and topic != query else vector
+            # the whole-query lists still bring in other documents, but inside the named ones the topic decides
+            lists = [(w * NAMED_GLOBAL_SHARE, rows) for w, rows in lists]
+            lists.append((settings.dense_weight, dense_ranking(cache, topic_vector, n, boost_mask)))
+            lists.append((settings.lexical_weight, lexical_ranking(cache, topic, n, boost_mask)))
     fused: dict[int, float] = {}
     for weight, rows in lists:
         for r, row in enumerate(rows):
@@ -105,6 +136,14 @@ def rank(cache: SearchCache, docs: dict[str, DocumentInfo], query: str, vector: 
             fused[row] *= BOILERPLATE_WEIGHT
     scored = sorted(((row, s + bonus.get(row, 0.0)) for row, s in fused.items()), key=lambda x: -x[1])
     return scored[:k], hints
+
+
+def _rows_with(rows: np.ndarray, bonus: dict[int, float], value: float) -> np.ndarray:
+    import numpy as np
+
+    out = np.zeros_like(rows)
+    out[[r for r, b in bonus.items() if b >= value - 1e-9]] = True
+    return out
 
 
 def _years_of(d: DocumentInfo) -> set[int]:
@@ -127,23 +166,93 @@ def _boost(cache: SearchCache, docs: dict[str, DocumentInfo], hints: QueryHints,
     """Rows of documents matching what the query names, and each row's bonus (tiers above any RRF score)."""
     import numpy as np
 
-    total = sum(_BOOST[name] for name, vals in (("council", hints.councils), ("year", hints.years),
-                                                 ("kind", hints.kinds), ("child", hints.children)) if vals)
+    weight = dict(_BOOST, kind=_BOOST["speaker"] if hints.speaker else _BOOST["kind"])
+    total = sum(weight[name] for name, vals in (("council", hints.councils), ("year", hints.years),
+                                                ("kind", hints.kinds), ("child", hints.children)) if vals)
     doc_bonus: dict[str, float] = {}
     for d in docs.values():
         b = 0.0
         if hints.councils and d.council and council_key(d.council) in {council_key(c) for c in hints.councils}:
-            b += _BOOST["council"]
+            b += weight["council"]
         if hints.years and _years_of(d) & set(hints.years):
-            b += _BOOST["year"]
+            b += weight["year"]
         if hints.children and d.child in hints.children:
-            b += _BOOST["child"]
+            b += weight["child"]
         if hints.kinds and d.kind in hints.kinds:
-            b += _BOOST["kind"]
+            b += weight["kind"]
         if b:
             doc_bonus[d.id] = b / total
-    rows = np.fromiter((p.doc_id in doc_bonus for p in cache.passages), dtype=bool, count=len(cache.passages))
+    rows = rows_of_documents(cache, doc_bonus)
     if mask is not None:
         rows &= mask
-    bonus = {int(i): doc_bonus[cache.passages[int(i)].doc_id] for i in np.flatnonzero(rows)}
+    ids, codes = document_codes(cache)
+    by_code = np.array([doc_bonus.get(d, 0.0) for d in ids], dtype=np.float64)
+    picked = np.flatnonzero(rows)
+    bonus = dict(zip(picked.tolist(), by_code[codes[picked]].tolist(), strict=True))
     return rows, bonus
+
+
+# -- precomputed per cache (speed only: each gives what the loop over every passage it replaced gave) -------------
+# At 57k passages a Python loop over the passages costs ~10 ms, several per query; these cost microseconds. They
+# live in `cache.views`, which dies with the cache (a rebuilt cache starts empty).
+def document_codes(cache: SearchCache) -> tuple[list[str], np.ndarray]:
+    """The distinct document ids in row order, and each row's position in that list."""
+    import numpy as np
+
+    got = cache.views.get("document_codes")
+    if got is None:
+        ids: dict[str, int] = {}
+        codes = np.fromiter((ids.setdefault(p.doc_id, len(ids)) for p in cache.passages), dtype=np.int32,
+                            count=len(cache.passages))
+        got = cache.views["document_codes"] = (list(ids), codes)
+    return got  # type: ignore[no-any-return]
+
+
+def one_blas_thread() -> Any:
+    """A context in which numpy's BLAS runs on one thread. The search's matrix-vector product takes 0.7 ms on one
+    thread at 12k passages, 0.4 ms on two when both cores are free, but 8-12 ms on two when another process holds a
+    core (the page's own model, an ingest, a neighbour on these shared machines): the second BLAS thread waits for a
+    time slice. One thread gives the same bits (the rows are split between threads, not the sums)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()  # finds the BLAS libraries loaded (~1 ms), once
+
+
+def rows_of_documents(cache: SearchCache, doc_ids: Container[str]) -> np.ndarray:
+    """Rows whose document is in `doc_ids` (a fresh array the caller may change)."""
+    import numpy as np
+
+    ids, codes = document_codes(cache)
+    wanted = np.fromiter((d in doc_ids for d in ids), dtype=bool, count=len(ids))
+    return wanted[codes]
+
+
+def rows_tagged(cache: SearchCache, categories: Iterable[str]) -> np.ndarray:
+    """Rows with a tag of any of `categories` (a fresh array)."""
+    import numpy as np
+
+    by_category: dict[str, np.ndarray] = cache.views.setdefault("rows_tagged", {})
+    out = np.zeros(len(cache.passages), dtype=bool)
+    for c in dict.fromkeys(categories):
+        if c not in by_category:
+            by_category[c] = np.fromiter((any(t.category == c for t in p.tags) for p in cache.passages),
+                                         dtype=bool, count=len(cache.passages))
+        out |= by_category[c]
+    return out
+
+
+def named_values(cache: SearchCache, docs: dict[str, DocumentInfo]) -> tuple[frozenset[str], frozenset[int],
+                                                                            frozenset[str]]:
+    """The councils, years (published or covered) and child pseudonyms of `docs`, that a query may name."""
+    got = cache.views.get("named_values")
+    if got is None or got[0] is not docs:  # kept with the very dict it was read from
+        values = (frozenset(d.council for d in docs.values() if d.council),
+                  frozenset(set().union(*(_years_of(d) for d in docs.values())) if docs else set()),
+                  frozenset(d.child for d in docs.values() if d.child))
+        got = cache.views["named_values"] = (docs, values)
+    return got[1]  # type: ignore[no-any-return]

@@ -1,0 +1,41 @@
+"""On real Ofsted reports: a question naming a council and a year is answered from that council's report of that
+year, ranked by what it asks about (not by the council's name, which every passage there shares); a figure question
+is answered only by a sentence that states a figure about what it asks."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import ask
+from ingest import ingest_paths
+from tests.conftest import need_shared, ofsted_pdf_dir
+from vectorstore import open_index
+
+FILES = ("bedford_80428_2025-08-27.pdf", "bedford_80428_2022-01-14.pdf", "bedford_80428_2019-12-18_focused-visit.pdf",
+         "kent_80476_2024-02-27_focused-visit.pdf", "rochdale_80542_2019-02-01_focused-visit.pdf")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder = need_shared(ofsted_pdf_dir())
+    ix = open_index(tmp_path_factory.mktemp("named-index"))
+    report = ingest_paths(ix, [folder / f for f in FILES])
+    assert not report.failed
+    return ix
+
+
+def test_a_council_and_year_question_is_ranked_by_its_topic(index) -> None:  # type: ignore[no-untyped-def]
+    q = "What did Ofsted say about caseloads in Bedford in 2025?"
+    hits = index.search(q, k=5)
+    assert all(h.document.source.endswith("bedford_80428_2025-08-27.pdf") for h in hits[:3])
+    assert any("caseloads are too high" in h.text for h in hits[:3]), [h.text[:80] for h in hits]
+    a = ask(index, q)
+    assert not a.refused and any("caseloads are too high" in c.hit.text for c in a.citations)
+
+
+
+def test_a_figure_about_something_else_does_not_answer_a_figure_question(index) -> None:  # type: ignore[no-untyped-def]
+    """Kent's 2024 letter gives ages ("16 and 17-year-old homeless children") but no caseload figure."""
+    a = ask(index, "What was the average number of children on a social worker's caseload in Kent at the 2024 "
+                   "focused visit?")
+    assert a.refused and a.reason == "the passages found state no figure", a.text[:300]
