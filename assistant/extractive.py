@@ -44,6 +44,7 @@ class Candidate:
 # that category evidence, not the review's framing paragraphs, fills them.
 LEAD_PASSAGES = 5
 LATENT_LEAD_PASSAGES = 3
+_PRESCRIBES = re.compile(r"^\s*(recommendations?\b|\d+(\.\d+)*\s+recommendations?\b)", re.I)
 _FRAMING = re.compile(r"\b(introduction|methodology|method|terms of reference|review process|about this|glossary|"
                       r"contents|acknowledg|references|purpose of the review)", re.I)
 
@@ -74,6 +75,8 @@ def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[st
         if latent:
             score += 0.6 if cat else 0.0
             score -= 0.5 if _FRAMING.search(h.passage.section or "") else 0.0
+            # a recommendation prescribes what should change; it is not evidence of what the conditions were
+            score -= 0.5 if _PRESCRIBES.search(text) or _PRESCRIBES.search(h.passage.section or "") else 0.0
         if text.rstrip()[-1:] not in ".!?)\"”’":
             score -= 0.3  # a heading or a fragment, not a statement
         out.append(Candidate(text, h, rank, a, score, cat, s))
