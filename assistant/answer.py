@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.extractive import Candidate, candidates, category_label, select, states_a_figure
 from assistant.followup import make_standalone
 from assistant.records import Answer, Citation
-from assistant.scope import QuestionScope, doc_date, incident_date, read_scope
+from assistant.scope import QuestionScope, doc_date, incident_date, read_scope, with_formal_place_names
 from prompts import NEAREST_INTRO, REFUSAL
 from vectorstore.records import DocumentInfo, Hit, SearchFilters
 
@@ -43,6 +43,7 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
     """Answer from the indexed documents; `llm` (a LangChain chat model) switches to LLM mode, and `on_token`
     receives its answer as it streams."""
     standalone = make_standalone(question, history) if llm is None else _llm_standalone(llm, question, history)
+    standalone = with_formal_place_names(standalone)
     scope = read_scope(standalone)
     filters = filters or SearchFilters()
     vector = index.embedder.encode_query(standalone)

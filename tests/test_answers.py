@@ -126,3 +126,13 @@ def test_how_many_with_a_money_word_asks_for_a_count() -> None:
 
     assert read_scope("How many apprenticeships did Oxfordshire secure DfE funding for?").quantity == "number"
     assert read_scope("How much did Ravensmoor spend on its adolescent safety team in 2023?").quantity == "money"
+
+
+def test_other_names_of_places_are_read_as_the_formal_name() -> None:
+    from assistant.scope import with_formal_place_names
+
+    assert with_formal_place_names("Do practitioners stay in post in the Square Mile?") == \
+        "Do practitioners stay in post in the City of London?"
+    assert with_formal_place_names("What did Ofsted find in BCP?") == \
+        "What did Ofsted find in Bournemouth, Christchurch and Poole?"
+    assert with_formal_place_names("Is the BCPX form used?") == "Is the BCPX form used?"  # whole words only
