@@ -113,12 +113,18 @@ def test_a_bad_input_file_is_a_usage_error_before_anything_starts(args: list[str
     assert not index.exists(), "the index was opened before the arguments were checked"
 
 
+def _interruptible() -> None:
+    """In the child before exec: Ctrl+C's default action. A shell starts background jobs (`make test &`, nohup)
+    with SIGINT ignored, children inherit that, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
     """Interrupted while it reads its input (a FIFO nobody writes to: it waits there until the signal)."""
     fifo = tmp_path / "sentences.jsonl"
     os.mkfifo(fifo)
     p = subprocess.Popen([LATENT, "tag", "--sentences", str(fifo)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)
     deadline = time.monotonic() + 60
     while True:  # opening the FIFO for writing succeeds only once `latent` has it open for reading
         try:
@@ -142,7 +148,7 @@ def test_ctrl_c_during_an_ingest_keeps_the_documents_already_stored(tmp_path: Pa
     shutil.copytree(SAMPLE_DOCS, docs)
     index = tmp_path / "index"
     p = subprocess.Popen([LATENT, "ingest", "--index", str(index), str(docs)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+                         stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_interruptible)
     stored: list[str] = []
     lines: list[str] = []
     try:
