@@ -7,6 +7,7 @@ and is close enough → choose sentences → number citations in order of first 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -288,13 +289,21 @@ _COMMON_TOPIC = ("child children young people person social work worker workers 
                  "inspection inspections inspectors ofsted report reports review reviews letter")
 
 
+@functools.cache
+def _common_stems() -> frozenset[str]:
+    """Stemmed once per process: this runs on every figure question."""
+    from vectorstore.cache import lexical_tokens
+    from vectorstore.search import _question_stems
+
+    return frozenset(lexical_tokens([_COMMON_TOPIC])[0]) | _question_stems()
+
+
 def _figure_on_topic(question: str, chosen: list[Candidate], quantity: str) -> bool:
     """A figure question needs a sentence that states a figure *and* shares what the question counts: "16 and
     17-year-old homeless children" does not answer "the average number of children on a caseload"."""
     from vectorstore.cache import lexical_tokens
-    from vectorstore.search import _question_stems
 
-    common = set(lexical_tokens([_COMMON_TOPIC])[0]) | _question_stems()
+    common = _common_stems()
     # names and numbers are covered by other checks; here only what is counted matters
     plain = " ".join(w for w in question.split() if not w[:1].isupper() and not any(ch.isdigit() for ch in w))
     topic = set(lexical_tokens([plain])[0]) - common
