@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import random
-import re
 import shutil
 import signal
 import socket
@@ -40,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.replies import reply_problems
+
 PRIVACY = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
            "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false"}
 os.environ.update(PRIVACY)
@@ -48,9 +49,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LATENT_SHARED") or ROOT.parent / "shared")
 SAMPLES = ROOT / "assistant" / "samples"
 LATENT = str(Path(sys.executable).with_name("latent"))
-HIT_KEYS = {"id", "text", "score", "title", "source", "page", "paragraph", "section", "kind", "council", "published",
-            "tags"}
-CITATION_KEYS = {"n", "id", "text", "title", "source", "page", "paragraph", "tags"}
 REQUEST_TIMEOUT_S = 300.0  # one question; far beyond any answer seen, so only a hung page reaches it
 NEW_DOC_QUESTION = "What did inspectors find about the quality of social work practice?"
 
@@ -82,35 +80,6 @@ def documents(index: Path) -> dict[str, str]:
     if done.returncode != 0:
         raise SystemExit(f"latent list failed: {done.stderr}")
     return {d["id"]: Path(d["source"]).name for d in json.loads(done.stdout)["documents"]}
-
-
-# -- what a reply must look like ---------------------------------------------------------------------------------
-def problems(question: str, got: Any) -> list[str]:
-    """What is wrong with one reply of the `ask` endpoint; [] when nothing."""
-    from prompts import REFUSAL
-
-    if not isinstance(got, dict):
-        return [f"not an object: {got!r:.120}"]
-    out = []
-    if got.get("question") != question:
-        out.append("the reply is for another question")
-    if not isinstance(got.get("answer"), str) or not isinstance(got.get("refused"), bool):
-        return [*out, f"no answer text or refused flag: {sorted(got)}"]
-    if got["refused"]:
-        if not got["answer"].startswith(REFUSAL) or got.get("citations"):
-            out.append("a refusal without the refusal sentence, or with citations")
-        if not all(isinstance(h, dict) and set(h) >= HIT_KEYS for h in got.get("nearest") or []):
-            out.append("nearest passages without the hit keys")
-        return out
-    citations = got.get("citations") or []
-    if not citations:
-        out.append("an answer without citations")
-    for n, c in enumerate(citations, start=1):
-        if not isinstance(c, dict) or not set(c) >= CITATION_KEYS or c["n"] != n or not c["text"]:
-            out.append(f"citation {n} malformed")
-        elif not re.search(rf"\[[\d,\s]*\b{n}\b[\d,\s]*\]", got["answer"]):
-            out.append(f"citation [{n}] is not used in the answer")
-    return out
 
 
 # -- the page process and its memory ----------------------------------------------------------------------------
@@ -271,7 +240,7 @@ def run_users(url: str, user_plans: list[list[dict[str, Any]]], keep_going: Any 
             try:
                 got = client.submit(g["question"], api_name="/ask").result(timeout=REQUEST_TIMEOUT_S)
                 req.end = time.monotonic()
-                wrong = problems(g["question"], got)
+                wrong = reply_problems(g["question"], got)
                 if wrong:
                     req.error = "; ".join(wrong)
                 else:
@@ -408,7 +377,7 @@ def phase_ingest(page: PageProcess, memory: MemorySampler, user_plans: list[list
         got = client.predict(NEW_DOC_QUESTION, documents=[name], api_name="/ask")
         # answered (citations) or, if the evidence is weak, refused with the nearest passages: from this document
         sources = {Path(h["source"]).name for h in got.get("citations") or got.get("nearest") or []}
-        from_it.append(not problems(NEW_DOC_QUESTION, got) and sources == {name})
+        from_it.append(not reply_problems(NEW_DOC_QUESTION, got) and sources == {name})
     client.close()
     out["after_ingest"] = {"new_documents": len(new), "served_by_page": served, "asked": len(from_it),
                            "replies_from_the_new_document": sum(from_it)}

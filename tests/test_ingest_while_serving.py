@@ -10,7 +10,6 @@ page must answer from, and serve, the new documents. No latency is asserted: the
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_page_api import CITATION_KEYS, HIT_KEYS, close_idle_event_loops
+from assistant.evaluation.replies import reply_problems
+from tests.test_page_api import close_idle_event_loops
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DOCS = ROOT / "assistant" / "samples" / "docs"
@@ -53,34 +53,6 @@ class Call:
     end: float
     result: Any = None
     error: BaseException | None = None
-
-
-def problems(question: str, got: Any) -> list[str]:
-    """What is wrong with one reply of the `ask` endpoint (the `latent ask --json` object); [] when nothing."""
-    from prompts import REFUSAL
-
-    if not isinstance(got, dict):
-        return [f"not an object: {got!r:.200}"]
-    out = []
-    if got.get("question") != question:
-        out.append(f"question {got.get('question')!r} is not the one asked")
-    if not isinstance(got.get("answer"), str) or not isinstance(got.get("refused"), bool):
-        return [*out, f"no answer text or refused flag: {sorted(got)}"]
-    if got["refused"]:
-        if not got["answer"].startswith(REFUSAL) or got.get("citations"):
-            out.append("a refusal without the refusal sentence, or with citations")
-        if not all(isinstance(h, dict) and set(h) >= HIT_KEYS for h in got.get("nearest") or []):
-            out.append("nearest passages without the hit keys")
-        return out
-    citations = got.get("citations") or []
-    if not citations:
-        out.append("an answer without citations")
-    for n, c in enumerate(citations, start=1):
-        if not set(c) >= CITATION_KEYS or c["n"] != n or not c["text"]:
-            out.append(f"citation {n} malformed: {sorted(c)}")
-        elif not re.search(rf"\[[\d,\s]*\b{n}\b[\d,\s]*\]", got["answer"]):
-            out.append(f"citation [{n}] is not used in the answer")
-    return out
 
 
 def ask_until(url: str, stop: threading.Event, calls: list[Call], offset: int) -> None:
@@ -169,7 +141,7 @@ def test_the_page_answers_during_an_ingest_and_then_sees_the_new_documents(page_
     assert not any(user.is_alive() for user in users), "a question never returned"
 
     failures = [f"{c.question}: {type(c.error).__name__}: {c.error}" for c in calls if c.error is not None]
-    failures += [f"{c.question}: {p}" for c in calls if c.error is None for p in problems(c.question, c.result)]
+    failures += [f"{c.question}: {p}" for c in calls if c.error is None for p in reply_problems(c.question, c.result)]
     assert not failures, "\n".join(failures[:10])
     first_stored = stored[0][0]
     during = [c for c in calls if c.end > first_stored and c.start < ended]
@@ -184,5 +156,5 @@ def test_the_page_answers_during_an_ingest_and_then_sees_the_new_documents(page_
         for doc_id in new:
             assert http.get(f"/doc/{doc_id}/text").status_code == 200, doc_id
     got = Client(running.url, verbose=False, download_files=False).predict(CHILD_R, api_name="/ask")
-    assert not problems(CHILD_R, got) and got["refused"] is False
+    assert not reply_problems(CHILD_R, got) and got["refused"] is False
     assert any(Path(c["source"]).name == "review-child-r.pdf" for c in got["citations"]), got["answer"]

@@ -16,13 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
+from assistant.evaluation.replies import CITATION_KEYS, HIT_KEYS
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "assistant" / "samples"
 LATENT = str(Path(sys.executable).with_name("latent"))
 AUTH = ("trainer", "correct horse:battery")
-HIT_KEYS = {"id", "text", "score", "title", "source", "page", "paragraph", "section", "kind", "council", "published",
-            "tags"}
-CITATION_KEYS = {"n", "id", "text", "title", "source", "page", "paragraph", "tags"}
 
 
 @pytest.fixture
