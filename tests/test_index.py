@@ -111,6 +111,9 @@ def test_named_documents_are_ranked_by_the_topic_alone() -> None:
     assert strip_named("Bedford 2025", hints) == "Bedford 2025"
     # a kind mentioned in passing is not the source asked for
     assert not read_query_hints("Which councils were found inadequate by Ofsted?", set(), set(), set()).speaker
+    # a possessive, with either apostrophe, still names the council
+    for asked in ("Why were alerts missed in Wenmarsh’s IT?", "Why were alerts missed in Wenmarsh's IT?"):
+        assert read_query_hints(asked, {"Wenmarsh County Council"}, set()).councils == ("Wenmarsh County Council",)
 
 
 def test_close_releases_the_chroma_client(tmp_path: Path) -> None:
@@ -130,3 +133,25 @@ def test_close_releases_the_chroma_client(tmp_path: Path) -> None:
     index.close()  # a second close does nothing
     with open_index(tmp_path / "index") as again:
         assert [h.text for h in again.search("open cases per worker", k=1)] == [note.read_text().strip()]
+
+
+def test_a_month_named_in_the_question_brings_that_months_passages_forward(tmp_path: Path) -> None:
+    """A review's chronology tells of several police calls in one year; "the call in October 2017" is one of
+    them. The year alone cannot separate them (every paragraph is about 2017); the month does."""
+    from vectorstore.dates import months_named
+
+    assert months_named("after the call in October 2017, and on 3 Sept. 2021") == ["2017-10", "2021-09"]
+    assert months_named("in 2017") == []
+    review = tmp_path / "review.txt"
+    # the other calls share the question's words; the October one tells what happened in its own words
+    others = [f"On {day} 2017 the police attended a domestic abuse call at the flat. Officers completed the domestic "
+              f"abuse risk assessment and sent a notification to the MASH." for day in
+              ("2 June", "14 July", "9 August", "1 September", "5 December", "20 December")]
+    october = ("On 19 October 2017 Mother telephoned 999 to say that her partner had pushed her against a wall. "
+               "Officers arrived within 12 minutes and arrested him.")
+    paragraphs = [*others[:4], october, *others[4:]]
+    review.write_text("\n\n".join(f"5.{n} {text}" for n, text in enumerate(paragraphs, start=1)) + "\n")
+    with open_index(tmp_path / "index") as index:
+        ingest_paths(index, [review])
+        hits = index.search("What did the police do after the domestic abuse call in October 2017?", k=4)
+        assert "19 October 2017" in hits[0].text, [h.text[:40] for h in hits]

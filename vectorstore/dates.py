@@ -61,3 +61,23 @@ def parse_date(text: str) -> str | None:
     """A single date in any form we print or declare (ISO or '14 June 2019')."""
     dates = find_dates(text)
     return dates[0] if dates else None
+
+
+# "October 2017", "19 October 2017", "Sept. 2021": a month of a year, with or without its day.
+MONTH_YEAR = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}\.?,?\s+((?:19|20)\d\d)\b", re.I)
+
+
+def months_named(text: str) -> list[str]:
+    """The months of a year the text names, as 'YYYY-MM', in order and without repeats ("in October 2017")."""
+    out: dict[str, None] = {}
+    for m in MONTH_YEAR.finditer(text):
+        out[f"{int(m.group(2)):04d}-{_month(m.group(1)):02d}"] = None
+    return list(out)
+
+
+def months_of(text: str) -> set[str]:
+    """The months ('YYYY-MM') a passage names (cheap test first: most passages name no month)."""
+    return set(months_named(text)) if _ANY_YEAR.search(text) else set()
+
+
+_ANY_YEAR = re.compile(r"(?:19|20)\d\d")

@@ -90,7 +90,7 @@ def read_query_hints(query: str, councils: set[str], years: set[int],
     found = []
     for council in sorted(councils):
         key = council_key(council)
-        if key and f" {key} " in norm:
+        if key and (f" {key} " in norm or f" {key}'s " in norm):  # "Wenmarsh’s IT" names Wenmarsh
             found.append(council)
     # "North Yorkshire" also contains "yorkshire": keep only the longest of overlapping names.
     found = [c for c in found if not any(council_key(c) != council_key(o) and council_key(c) in council_key(o)

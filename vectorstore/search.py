@@ -11,6 +11,7 @@ from collections.abc import Callable, Container, Iterable
 from typing import TYPE_CHECKING, Any
 
 from vectorstore.cache import lexical_tokens
+from vectorstore.dates import months_named, months_of
 from vectorstore.query import QueryHints, council_key, read_query_hints, strip_named
 from vectorstore.records import DocumentInfo, SearchFilters
 
@@ -114,6 +115,8 @@ def rank(cache: SearchCache, docs: dict[str, DocumentInfo], query: str, vector: 
     lists = [(settings.dense_weight, _dense(cache, vector, n, mask, settings, store)),
              (settings.lexical_weight, lexical_ranking(cache, query, n, mask))]
     bonus: dict[int, float] = {}
+    named_rows: np.ndarray | None = None
+    topic_vector = vector
     if not hints.is_empty():
         boost_mask, bonus = _boost(cache, docs, hints, mask)
         if bonus:  # only the documents matching most of what is named: "Ofsted" alone matches every letter
@@ -127,6 +130,17 @@ def rank(cache: SearchCache, docs: dict[str, DocumentInfo], query: str, vector: 
             lists = [(w * NAMED_GLOBAL_SHARE, rows) for w, rows in lists]
             lists.append((settings.dense_weight, dense_ranking(cache, topic_vector, n, boost_mask)))
             lists.append((settings.lexical_weight, lexical_ranking(cache, topic, n, boost_mask)))
+            named_rows = boost_mask
+    months = months_named(query)
+    if months:
+        # "after the call in October 2017": the passages telling what happened that month join the candidates,
+        # ranked by the topic (a review's chronology names dozens of months; the year boost cannot tell them apart)
+        dated = rows_in_months(cache, months)
+        for restrict in (mask, named_rows):
+            if restrict is not None:
+                dated &= restrict
+        if dated.any():
+            lists.append((settings.dense_weight, dense_ranking(cache, topic_vector, n, dated)))
     fused: dict[int, float] = {}
     for weight, rows in lists:
         for r, row in enumerate(rows):
@@ -243,6 +257,23 @@ def rows_tagged(cache: SearchCache, categories: Iterable[str]) -> np.ndarray:
             by_category[c] = np.fromiter((any(t.category == c for t in p.tags) for p in cache.passages),
                                          dtype=bool, count=len(cache.passages))
         out |= by_category[c]
+    return out
+
+
+def rows_in_months(cache: SearchCache, months: Iterable[str]) -> np.ndarray:
+    """Rows dated in, or naming a day of, any of `months` ('YYYY-MM'; a fresh array)."""
+    import numpy as np
+
+    by_month: dict[str, list[int]] | None = cache.views.get("rows_by_month")
+    if by_month is None:
+        by_month = {}
+        for row, p in enumerate(cache.passages):
+            for month in months_of(p.text) | ({p.date[:7]} if p.date else set()):
+                by_month.setdefault(month, []).append(row)
+        cache.views["rows_by_month"] = by_month
+    out = np.zeros(len(cache.passages), dtype=bool)
+    for month in months:
+        out[by_month.get(month, [])] = True
     return out
 
 
