@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 
 # A printed number, then a capitalised word that is not a month: "5 July 2016 Police…" is a date in a table.
-_NUMBER = re.compile(r"^(?:\((\d{1,3})\)|(\d{1,3}(?:\.\d{1,3}){0,3})[.)]?)\s+(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|"
-                     r"Oct|Nov|Dec)[a-z]*\.?\s+(?:\d|of\b))(?=[A-Z‘'\"“(\[])(.+)$")
+# Some PDFs lose the space after the full stop ("10.The vast majority"), so after a stop or bracket none is needed.
+_NUMBER = re.compile(r"^(?:\((\d{1,3})\)\s*|(\d{1,3}(?:\.\d{1,3}){0,3})(?:[.)]\s*|\s+))(?!(?:Jan|Feb|Mar|Apr|May|Jun|"
+                     r"Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(?:\d|of\b))(?=[A-Z‘'\"“(\[])(.+)$")
 _BULLET = re.compile(r"^[◼■▪●•◦‣∙·\-–—*]\s+(.+)$")
 _END = re.compile(r"[.!?:;)\"”’]$")
 _SENTENCE_END = re.compile(r"[.!?)\"”’]$")
@@ -95,6 +96,8 @@ def parse_lines(pages: list[list[tuple[int, int, str]]]) -> list[Block]:
     """Blocks from pages of (start, end, line) triples; a paragraph may continue across a page break."""
     blocks: list[Block] = []
     last_number: str | None = None
+    numbered: list[Block] = []  # the blocks whose printed number was taken, in order
+    run_in: Block | None = None  # the last one-line heading found by `_run_in_heading`
     for page_no, lines in enumerate(pages, start=1):
         widths = sorted(len(t) for _, _, t in lines)
         typical = widths[int(len(widths) * 0.9)] if widths else 80
@@ -112,17 +115,44 @@ def parse_lines(pages: list[list[tuple[int, int, str]]]) -> list[Block]:
                 cur is not None and cur.kind == "heading") or len(prev_text) < 0.7 * typical
             number, _ = split_number(text)
             bullet = _BULLET.match(text)
+            if number and prev_ended and len(numbered) == 1 and not plausible_next(last_number, number) and \
+                    plausible_next(None, number):
+                # the one number taken so far was not the numbering ("2 Bristol Avenue" in a letter's address)
+                numbered[0].number, last_number, numbered = None, None, []
             if number and prev_ended and plausible_next(last_number, number):
                 blocks.append(Block("paragraph", [span], number=number))
+                numbered.append(blocks[-1])
                 last_number = number
             elif bullet and prev_ended:
                 blocks.append(Block("bullet", [span]))
-            elif cur is None or _starts_paragraph(cur, prev_text, text, i, typical, lines, last_number):
+            elif (not prev_text or _SENTENCE_END.search(prev_text)) and _run_in_heading(text, lines, i, typical):
+                # (after a finished sentence only: after "14 October 2021 Ravensmoor", "Academy" is a table cell)
+                # "Main findings" alone on its line above a paragraph: a heading, not the paragraph's first words
+                blocks.append(Block("heading", [span], level=2))
+                run_in = blocks[-1]
+            elif cur is None or cur is run_in or _starts_paragraph(cur, prev_text, text, i, typical, lines,
+                                                                  last_number):
                 blocks.append(Block("paragraph", [span]))
             else:
                 cur.spans.append(span)
             prev_text = text
+    if len(numbered) == 1:  # one number in a whole document is a house number or a count, not a numbering
+        numbered[0].number = None
     return _mark_headings(blocks)
+
+
+_RUN_IN_MAX_WORDS = 5
+
+
+def _run_in_heading(text: str, lines: list[tuple[int, int, str]], i: int, typical: float) -> bool:
+    """A short capitalised line without closing punctuation or digits, above a full-width line that starts with a
+    capital: Ofsted letters set "Headline findings", "Main findings", "Overview" this way."""
+    words = text.split()
+    if not words or len(words) > _RUN_IN_MAX_WORDS or _END.search(text) or not text[:1].isupper() or \
+            any(c.isdigit() for c in text) or len(text) > 0.5 * typical:
+        return False
+    nxt = lines[i + 1][2].strip() if i + 1 < len(lines) else ""
+    return nxt[:1].isupper() and len(nxt) >= 0.6 * typical and not _BULLET.match(nxt)
 
 
 def _starts_paragraph(cur: Block, prev_text: str, text: str, i: int, typical: float,

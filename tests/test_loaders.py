@@ -41,6 +41,35 @@ def test_real_inspection_pdf_has_pages_headings_and_printed_numbers() -> None:
     assert (meta.period_start, meta.period_end) == ("2022-05-09", "2022-05-20")
 
 
+def test_real_letters_run_in_headings_lone_numbers_and_numbers_without_a_space() -> None:
+    """Three ways real Ofsted PDFs misled the paragraph reader: "Main findings" alone on a line above its first
+    paragraph (read as that paragraph's first words, so every later finding sat under "What needs to improve");
+    a letter's address "2 Bristol Avenue" (read as paragraph 2, so all 15 passages of the letter were cited as ¶2);
+    and "10.The vast majority" with no space (so paragraphs 10-54 of Enfield's report were cited as ¶9)."""
+    folder = need_shared(ofsted_pdf_dir())
+    wigan = load_document(folder / "wigan_80579_2023-06-09_focused-visit.pdf").blocks
+    headings = [b.text for b in wigan if b.kind == "heading"]
+    assert "Headline findings" in headings and "Main findings" in headings
+    after = wigan[[b.text for b in wigan].index("Main findings") + 1]
+    assert after.kind == "paragraph" and after.text.startswith("Children in need of help and protection")
+    assert not any(b.text.startswith(("Main findings", "Headline findings")) for b in wigan if b.kind != "heading")
+
+    barnet = load_document(folder / "barnet_80487_2021-08-02_focused-visit.pdf").blocks
+    assert [b.number for b in barnet if b.number] == []
+    assert any(b.text.startswith("2 Bristol Avenue") for b in barnet)  # kept as text, not as a number
+
+    enfield = [b.number for b in load_document(folder / "enfield_80494_2019-04-15.pdf").blocks if b.number]
+    assert enfield == [str(n) for n in range(1, 55)]
+    # a chronology table's wrapped cell ("14 October 2021 Ravensmoor" / "Academy") is not a heading
+    from ingest.structure import parse_lines
+
+    rows = ["Date Agency Contact", "14 October 2021 Ravensmoor", "Academy",
+            "Five-day suspension after a fight. Staff note older youths waiting at the school gate nearby.",
+            "The school told the social worker the same afternoon and the strategy meeting was arranged."]
+    blocks = parse_lines([[(0, 0, t) for t in rows]])
+    assert not any(b.kind == "heading" and b.text == "Academy" for b in blocks)
+
+
 def test_real_focused_visit_letter_metadata() -> None:
     pdf = need_shared(ofsted_pdf_dir()) / "kent_80476_2024-02-27_focused-visit.pdf"
     meta = detect_metadata(load_document(pdf), pdf.name)
