@@ -119,7 +119,10 @@ def parse_lines(pages: list[list[tuple[int, int, str]]]) -> list[Block]:
                     plausible_next(None, number):
                 # the one number taken so far was not the numbering ("2 Bristol Avenue" in a letter's address)
                 numbered[0].number, last_number, numbered = None, None, []
-            if number and prev_ended and plausible_next(last_number, number):
+            if number and (prev_ended or (_successor(last_number, number) and not _continued(prev_text))) and \
+                    plausible_next(last_number, number):
+                # (the very next number also follows a heading that runs to the margin without a full stop:
+                # "The experiences and progress of children in care: inadequate" then "18. Children in care…")
                 blocks.append(Block("paragraph", [span], number=number))
                 numbered.append(blocks[-1])
                 last_number = number
@@ -142,6 +145,23 @@ def parse_lines(pages: list[list[tuple[int, int, str]]]) -> list[Block]:
 
 
 _RUN_IN_MAX_WORDS = 5
+# Words a wrapped line can end on mid-sentence; a number after one of them is part of the sentence.
+_CONTINUING = frozenset("a an the and or of to in on at by for from with as than that which who is are was were be "
+                        "been has have had their its his her our about between over under around nearly almost "
+                        "approximately only some all".split())
+
+
+def _successor(prev: str | None, new: str) -> bool:
+    """`new` is the very next number after `prev`: 24 -> 25, 3.9 -> 3.10, 3 -> 3.1."""
+    if prev is None:
+        return False
+    a, b = _parts(prev), _parts(new)
+    return (len(a) == len(b) and a[:-1] == b[:-1] and b[-1] == a[-1] + 1) or (b[:-1] == a and b[-1] == 1)
+
+
+def _continued(line: str) -> bool:
+    words = line.split()
+    return not words or line.endswith((",", "-", "–")) or words[-1].lower() in _CONTINUING
 
 
 def _run_in_heading(text: str, lines: list[tuple[int, int, str]], i: int, typical: float) -> bool:
