@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from assistant.extractive import Candidate, candidates, category_label, select, states_a_figure
+from assistant.extractive import Candidate, candidates, category_label, prescribes_or_frames, select, states_a_figure
 from assistant.followup import make_standalone
 from assistant.records import Answer, Citation
 from assistant.scope import QuestionScope, doc_date, incident_date, read_scope, with_formal_place_names
 from prompts import NEAREST_INTRO, REFUSAL
-from vectorstore.records import DocumentInfo, Hit, SearchFilters
+from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
 
 if TYPE_CHECKING:
     import numpy as np
@@ -139,17 +139,45 @@ def _with_category_probes(index: Index, question: str, filters: SearchFilters, v
                           hits: list[Hit]) -> list[Hit]:
     """For why/latent questions, the best passages tagged with each latent category join the evidence, so an
     answer can span caseloads, turnover, oversight, systems… rather than the one the question's words favour.
-    Each category is searched with its own description (label and indicative phrases), not the question: a
-    review's "30 to 50 children each" paragraph is about caseloads, not about "Child R's death"."""
+
+    With the question scoped to a few documents (a review and the letters before it), each document's own passages
+    per category, surest tag first: a category's words find the passage that says "caseloads", while the tagger
+    also knows "held between 30 and 50 children each". Otherwise each category is searched with its own
+    description (label and indicative phrases), not the question."""
     seen = {h.id for h in hits}
     extra: list[Hit] = []
-    for cat_id, (text, cat_vector) in _category_queries(index).items():
-        found = index.search_with_info(text, 2, replace(filters, categories=(cat_id,)), vector=cat_vector).hits
-        for h in found:
+
+    def add(found: list[Hit]) -> None:
+        for h in found[:PROBE_TAKE]:
             if h.id not in seen:
                 seen.add(h.id)
                 extra.append(h)
+
+    queries = _category_queries(index)
+    if filters.documents and len(filters.documents) <= NAMED_IN_FEW:
+        cache = index.cache()
+        for doc_id in filters.documents:
+            doc = index.document_info(doc_id)
+            rows = [r for r, p in enumerate(cache.passages) if p.doc_id == doc_id] if doc else []
+            for cat_id, (_text, cat_vector) in queries.items():
+                tagged = [r for r in rows if _confidence(cache.passages[r], cat_id) > 0]
+                # surest tag first, in steps of 0.05; then the passage closest to the category's description
+                tagged.sort(key=lambda r: (-round(_confidence(cache.passages[r], cat_id) * 20),
+                                           -float(cache.vectors[r] @ cat_vector)))
+                found = [Hit(cache.passages[r], doc, 0.0, bool(cache.boilerplate[r])) for r in tagged]
+                add([h for h in found if not prescribes_or_frames(h) and not h.boilerplate])
+        return hits + extra
+    for cat_id, (text, cat_vector) in queries.items():
+        add(index.search_with_info(text, PROBE_TAKE, replace(filters, categories=(cat_id,)), vector=cat_vector).hits)
     return hits + extra
+
+
+PROBE_TAKE = 2  # passages per latent category (per document, when the question names a few)
+
+
+def _confidence(p: Passage, category: str) -> float:
+    """The tag's confidence that the passage shows `category` as a weakness (0 when it is not tagged so)."""
+    return max((t.confidence for t in p.tags if t.category == category and t.polarity == "negative"), default=0.0)
 
 
 _CATEGORY_QUERIES: dict[str, dict[str, tuple[str, Any]]] = {}
@@ -347,7 +375,7 @@ def render(groups: list[tuple[str | None, list[Candidate]]]) -> tuple[list[str],
             n = numbers.setdefault(c.hit.id, len(numbers) + 1)
             hit_of[c.hit.id] = c.hit
             quotes.setdefault(c.hit.id, []).append(c.text)
-            lines.append(f"{c.text} [{n}]")
+            lines.append(f"{' '.join(c.text.split())} [{n}]")  # a table row's cells may span lines
     citations = [Citation(n, hit_of[i], tuple(quotes[i])) for i, n in numbers.items()]
     return lines, citations
 

@@ -5,6 +5,7 @@ with its citation. Every sentence is a verbatim span of the passage it cites (sp
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,6 +38,7 @@ class Candidate:
     score: float
     category: str | None  # the latent-condition category it evidences (negative polarity), if any
     stems: frozenset[str]
+    confidence: float = 0.0  # the tagger's confidence in `category`
 
 
 # The best sentence of each of the top passages leads an answer (5 measured better than 3 on both gold sets:
@@ -65,10 +67,16 @@ def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[st
         return []
     texts = [h.text[a:b] for h, _, a, b in spans]
     q = set(lexical_tokens([question])[0])
-    tagged = _tags(texts) if latent else [None] * len(texts)
+    if latent:
+        # "What latent conditions preceded Child R's death?" asks for conditions, not for sentences that repeat
+        # its words: those are the review's framing ("the circumstances of Child R's death…"). Only what the
+        # question names as its topic ("management absence", "IT") is matched word for word.
+        q -= _latent_question_stems() | {t for h in hits for t in _name_stems(h)}
+    tagged = _tags(texts) if latent else [(None, 0.0)] * len(texts)
     sims = similarity or {}
     out = []
-    for (h, rank, a, _end), text, stems, cat in zip(spans, texts, lexical_tokens(texts), tagged, strict=True):
+    for (h, rank, a, _end), text, stems, (cat, conf) in zip(spans, texts, lexical_tokens(texts), tagged,
+                                                            strict=True):
         s = frozenset(stems)
         overlap = len(q & s) / max(1, len(q))
         score = 1.5 * sims.get(h.id, 0.0) + 0.5 / (1 + rank) + 0.8 * overlap
@@ -79,17 +87,46 @@ def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[st
             score -= 0.5 if _PRESCRIBES.search(text) or _PRESCRIBES.search(h.passage.section or "") else 0.0
         if text.rstrip()[-1:] not in ".!?)\"”’":
             score -= 0.3  # a heading or a fragment, not a statement
-        out.append(Candidate(text, h, rank, a, score, cat, s))
+        out.append(Candidate(text, h, rank, a, score, cat, s, conf))
     return out
 
 
-def _tags(texts: list[str]) -> list[str | None]:
+# How latent-condition questions are asked (scope.LATENT_QUESTION's words and their companions).
+_LATENT_QUESTION_WORDS = ("latent conditions condition organisational organizational factors factor systemic system "
+                          "underlying contributed contribute contributing contribution preceded precede before prior "
+                          "led lead leading death died dying harm harmed injury injuries killed case why wrong went "
+                          "root cause causes problems pressures themes concerns failings shortcomings lessons "
+                          "recurring part play played role affect affected")
+
+
+@functools.cache
+def _latent_question_stems() -> frozenset[str]:
+    from vectorstore.search import _question_stems
+
+    return frozenset(lexical_tokens([_LATENT_QUESTION_WORDS])[0]) | _question_stems()
+
+
+def _name_stems(h: Hit) -> set[str]:
+    """The child, council and kind of a retrieved document, as stems: every passage there shares them."""
+    d = h.document
+    return set(lexical_tokens([" ".join(x for x in (d.child, d.council) if x)])[0]) if (d.child or d.council) else set()
+
+
+def prescribes_or_frames(h: Hit) -> bool:
+    """A passage from a recommendations section or a framing one (introduction, methodology…)."""
+    section = h.passage.section or ""
+    return bool(_PRESCRIBES.search(section) or _PRESCRIBES.search(h.text) or _FRAMING.search(section))
+
+
+def _tags(texts: list[str]) -> list[tuple[str | None, float]]:
+    """Each sentence's surest latent condition (negative) and the tagger's confidence in it."""
     from ingest import tag_sentences
 
-    out: list[str | None] = []
+    out: list[tuple[str | None, float]] = []
     for tags in tag_sentences(texts):
         latent = [t for t in tags if t.level == "latent" and t.polarity == "negative"]
-        out.append(max(latent, key=lambda t: t.confidence).category if latent else None)
+        best = max(latent, key=lambda t: t.confidence) if latent else None
+        out.append((best.category, best.confidence) if best else (None, 0.0))
     return out
 
 
@@ -107,13 +144,17 @@ def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: 
     if ranked:
         # The best sentence of each of the top passages leads: retrieval's best evidence is always quoted.
         for rank in range(LEAD_PASSAGES if not per_category else LATENT_LEAD_PASSAGES):
-            lead = [c for c in ranked if c.rank == rank and (not quantity or states_a_figure([c.text], quantity))][:1]
+            lead = [c for c in ranked if c.rank == rank and (not quantity or states_a_figure([c.text], quantity))
+                    and not (per_category and prescribes_or_frames(c.hit))][:1]
             if lead and novel(lead[0]) and lead[0].score >= 0.5 * ranked[0].score:
                 chosen.extend(lead)
     if per_category:
         seen: dict[str, int] = {}
         floor = 0.6 * ranked[0].score  # a category earns a line only with evidence near the best's strength
-        by_category = [c for c in ranked if c.category and c.score >= floor]
+        # per category, the sentence the tagger is surest states that condition (in steps of 0.05; then the
+        # best scored): the question's own words say little about which sentence shows caseloads or cuts
+        by_category = sorted((c for c in ranked if c.category and c.score >= floor and not prescribes_or_frames(c.hit)),
+                             key=lambda c: (-round(c.confidence * 20), -c.score))
         for c in by_category:
             if c.category and seen.get(c.category, 0) < per_category and novel(c) and len(chosen) < limit:
                 chosen.append(c)

@@ -189,6 +189,8 @@ TOPICS: tuple[Topic, ...] = tuple(
         (r"\b(?:leaders|leadership team|managers)\b (?:\w+ ){0,3}(?:have|has) (?:been )?(?:not )?(?:acted|effective|ensured|achieved|driven|made|established|listened|assessed|invested)\b|\bby (?:senior )?(?:leaders|managers)\b|\bmembers of the council\b|\bmanagers to (?:monitor|oversee|understand)\b|\bsupport(?:ed)? (?:\w+ ){0,5}(?:from|by) (?:their )?(?:managers|leaders)\b", 0.6),
         (r"\bchallenge (?:and|from) (?:the )?(?:iros?|managers|leaders)\b|\bmanagers (?:make|provide|ensure|monitor)\b|\bdecision[- ]making (?:and|by) (?:managers|case direction)\b|\bcase direction\b", 0.7),
         (r"\bmonitor(?:s|ing)? (?:the )?(?:frequency|performance|progress|compliance|this cohort)\b|\bsighted\b|\bgrip\b", 0.6),
+        # management absence (design.md lists it here): "the team manager was on long-term sick leave"
+        (r"\b(?:managers?|management|head of service|director|leaders?)\b[^.]{0,60}\b(?:sick(?:ness)? (?:leave|absence)|long-term (?:sick|absen\w+)|(?:were|was|been) absent|not permanently filled|interim cover|temporary cover)\b|\b(?:absence|absences) of (?:the |their |senior |team |service )*(?:managers?|leaders?|head of service)\b", 0.9, -1),
     ])
     + _topics("finance_change", [
         (r"\bbudgets?\b|\bfunding\b|\bfinancial (?:pressures?|constraints|investment|support|contributions)\b|\bspending\b|\bsavings\b|\bausterity\b", 0.85),

@@ -71,6 +71,10 @@ def test_headline_question_spans_latent_categories(index) -> None:  # type: igno
     assert len(categories) >= 5, categories
     assert all("Child R" in c.hit.document.title or c.hit.document.kind == "focused_visit" for c in a.citations)
     check_verbatim(a)
+    # conditions found, not the review's framing: the introduction's "criteria for a serious case review were met"
+    # repeats the question's words but states no condition; the budget decision of autumn 2017 (¶6.17) is one
+    cited = {c.hit.passage.paragraph for c in a.citations}
+    assert "6.17" in cited and not any(p and p.startswith(("1.", "7.")) for p in cited), cited
 
 
 def test_unnamed_death_is_answered_per_review(index) -> None:  # type: ignore[no-untyped-def]
