@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 # Some PDFs lose the space after the full stop ("10.The vast majority"), so after a stop or bracket none is needed.
 _NUMBER = re.compile(r"^(?:\((\d{1,3})\)\s*|(\d{1,3}(?:\.\d{1,3}){0,3})(?:[.)]\s*|\s+))(?!(?:Jan|Feb|Mar|Apr|May|Jun|"
                      r"Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(?:\d|of\b))(?=[A-Z‘'\"“(\[])(.+)$")
+# pdftotext sometimes sets a paragraph's number apart: "4." alone, then a blank line, then the paragraph.
+_LONE_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})\.$")
 _BULLET = re.compile(r"^[◼■▪●•◦‣∙·\-–—*]\s+(.+)$")
 _END = re.compile(r"[.!?:;)\"”’]$")
 _SENTENCE_END = re.compile(r"[.!?)\"”’]$")
@@ -69,7 +71,14 @@ def split_number(text: str) -> tuple[str | None, str]:
     m = _NUMBER.match(text.strip())
     if not m:
         return None, text.strip()
-    return m.group(1) or m.group(2), m.group(3)
+    number = m.group(1) or m.group(2)
+    if number == text.strip()[:len(number)] and "." not in number and _DATE_AFTER.match(text.strip()[len(number):]):
+        return None, text.strip()  # "21 November to 2 December 2022": a date (a running header), not paragraph 21
+    return number, m.group(3)
+
+
+_DATE_AFTER = re.compile(r"\s+(?:January|February|March|April|May|June|July|August|September|October|November|"
+                         r"December)\b")
 
 
 def _parts(number: str) -> list[int]:
@@ -98,6 +107,7 @@ def parse_lines(pages: list[list[tuple[int, int, str]]]) -> list[Block]:
     last_number: str | None = None
     numbered: list[Block] = []  # the blocks whose printed number was taken, in order
     run_in: Block | None = None  # the last one-line heading found by `_run_in_heading`
+    pending: str | None = None  # a paragraph number printed on a line of its own, for the next line
     for page_no, lines in enumerate(pages, start=1):
         widths = sorted(len(t) for _, _, t in lines)
         typical = widths[int(len(widths) * 0.9)] if widths else 80
@@ -113,10 +123,19 @@ def parse_lines(pages: list[list[tuple[int, int, str]]]) -> list[Block]:
             # (a heading's last line has no full stop but stops well short of the margin).
             prev_ended = (not prev_text) or bool(_END.search(prev_text)) or (
                 cur is not None and cur.kind == "heading") or len(prev_text) < 0.7 * typical
+            lone = _LONE_NUMBER.match(text)
+            if lone and prev_ended and plausible_next(last_number, lone.group(1)):
+                pending, prev_text = lone.group(1), text  # "4." on a line of its own; its text follows
+                continue
+            if pending is not None:
+                blocks.append(Block("paragraph", [span], number=pending))
+                numbered.append(blocks[-1])
+                last_number, pending, prev_text = pending, None, text
+                continue
             number, _ = split_number(text)
             bullet = _BULLET.match(text)
-            if number and prev_ended and len(numbered) == 1 and not plausible_next(last_number, number) and \
-                    plausible_next(None, number):
+            if number and prev_ended and len(numbered) == 1 and _bare(numbered[0]) and \
+                    not plausible_next(last_number, number) and plausible_next(None, number):
                 # the one number taken so far was not the numbering ("2 Bristol Avenue" in a letter's address)
                 numbered[0].number, last_number, numbered = None, None, []
             if number and (prev_ended or (_successor(last_number, number) and not _continued(prev_text))) and \
@@ -139,16 +158,24 @@ def parse_lines(pages: list[list[tuple[int, int, str]]]) -> list[Block]:
             else:
                 cur.spans.append(span)
             prev_text = text
-    if len(numbered) == 1:  # one number in a whole document is a house number or a count, not a numbering
-        numbered[0].number = None
+    if len(numbered) == 1 and _bare(numbered[0]):  # one bare number in a whole document is a house number or a
+        numbered[0].number = None  # count, not a numbering ("(1)" or "1." alone still numbers a list of one)
     return _mark_headings(blocks)
+
+
+def _bare(block: Block) -> bool:
+    """Was the block's number printed without a full stop or bracket ("2 Bristol Avenue")?"""
+    first = block.spans[0].text.strip()
+    return block.number is not None and first.startswith(block.number) and \
+        first[len(block.number):len(block.number) + 1].isspace()
 
 
 _RUN_IN_MAX_WORDS = 5
 # Words a wrapped line can end on mid-sentence; a number after one of them is part of the sentence.
-_CONTINUING = frozenset("a an the and or of to in on at by for from with as than that which who is are was were be "
-                        "been has have had their its his her our about between over under around nearly almost "
-                        "approximately only some all".split())
+_CONTINUING_WORDS = ("a an the and or of to in on at by for from with as than that which who is are was were be "
+                     "been has have had their its his her our about between over under around nearly almost "
+                     "approximately only some all")
+_CONTINUING = frozenset(_CONTINUING_WORDS.split(" "))
 
 
 def _successor(prev: str | None, new: str) -> bool:

@@ -163,3 +163,35 @@ def test_scanned_pdf_without_text_layer(tmp_path: Path) -> None:
     pdf.output(str(tmp_path / "scan.pdf"))
     with pytest.raises(NoTextLayerError, match="no text layer: needs OCR"):
         load_document(tmp_path / "scan.pdf")
+
+
+def test_text_extraction_without_form_feeds_keeps_printed_pages_and_lone_numbers(tmp_path: Path) -> None:
+    """pdftotext output that lost its form feeds: each page ends with a running footer (title, dates) and the page
+    number on a line of its own; paragraph numbers may sit alone ("2.") above their text. The pages come back as
+    printed, the footer leaves the paragraph it interrupted, and every number is kept."""
+    footer = ["Inspection of Ashdown local authority children’s services", "15 to 26 November 2021", ""]
+    lines = ["Inspection of Ashdown local authority children’s services", "", "1.", "",
+             "Leaders know their services well and act on what they find.", "", "2.", "",
+             "Caseloads in the assessment teams are too high, and some social workers hold more",
+             *footer, "2", "", "", "than thirty children. Managers are recruiting.", "",
+             "3. Supervision is regular and reflective.", *footer, "3", "", "",
+             "4. Children in care are visited regularly.", *footer, "4", ""]
+    path = tmp_path / "ashdown.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    doc = load_document(path)
+    numbered = {b.number: b for b in doc.blocks if b.number}
+    assert list(numbered) == ["1", "2", "3", "4"]
+    assert [numbered[n].page for n in ("1", "2", "3", "4")] == [1, 1, 3, 4]
+    assert numbered["2"].text.endswith("some social workers hold more than thirty children. Managers are recruiting.")
+    assert not any("15 to 26 November 2021" in b.text for b in doc.blocks)
+
+
+def test_real_text_extraction_pages_match_the_pdf() -> None:
+    root = need_shared(ofsted_pdf_dir()).parent
+    text = load_document(root / "text" / "ilacs" / "bedford_80428_2022-01-14.txt")
+    pdf = load_document(root / "pdf" / "bedford_80428_2022-01-14.pdf")
+    in_text = {b.number: b.page for b in text.blocks if b.number}
+    in_pdf = {b.number: b.page for b in pdf.blocks if b.number}
+    assert set(in_text) == set(in_pdf) and len(in_text) >= 45
+    # the stretch before the first printed number (cover and page 2) is page 1; every later page as printed
+    assert sum(in_text[n] == in_pdf[n] for n in in_text) >= len(in_text) - 4

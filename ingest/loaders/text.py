@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from ingest.errors import CorruptFileError, EmptyFileError
@@ -49,12 +50,66 @@ def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
     return {}, 0
 
 
+_PAGE_MARK = re.compile(r"^\d{1,3}$")
+_DIGITS = re.compile(r"\d+")
+FOOTER_LINES = 4  # a running footer is at most this many lines above the page number
+
+
+def split_printed_pages(lines: list[str]) -> list[list[str]] | None:
+    """Pages of a text extraction that lost its form feeds, cut at its printed page numbers, with running footers
+    removed; None when it has no such numbering.
+
+    pdftotext output of an Ofsted report without form feeds ends each page with its footer: the report's title,
+    the inspection dates and the page number on a line of its own before a blank line ("Inspection of Bedford
+    Borough…", "15 to 26 November 2021", "", "2", ""). Without this the whole report is "page 1" and every
+    paragraph that runs over a page carries the footer in the middle of its text (and so in quotations). Numbers
+    count up by one from 1, 2 or 3; the text before the first one (usually the unnumbered cover page and the
+    first numbered page) is page 1, and later pages keep their printed numbers."""
+    marks: list[tuple[int, int]] = []
+    expected: int | None = None
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if not _PAGE_MARK.match(text) or (i + 1 < len(lines) and lines[i + 1].strip()):
+            continue  # (a letter's page number may follow its last line directly: only the blank after is sure)
+        n = int(text)
+        if (expected is None and 1 <= n <= 3) or n == expected:
+            marks.append((i, n))
+            expected = n + 1
+    if len(marks) < 2:
+        return None
+    chunks, start = [], 0
+    for i, _ in marks:
+        chunks.append(lines[start:i])
+        start = i + 1
+    chunks.append(lines[start:])
+    # The footer: lines just above each page number that recur on many pages (dates kept apart by digits).
+    counts: Counter[str] = Counter()
+    for chunk in chunks[:-1]:
+        counts.update({_DIGITS.sub("#", x.strip()) for x in [y for y in chunk if y.strip()][-FOOTER_LINES:]})
+    footer = {k for k, n in counts.items() if n >= max(2, 0.4 * len(marks))}
+    pages: list[list[str]] = []
+    for k, chunk in enumerate(chunks):
+        body = [y for y in chunk if y.strip()]
+        tail = {id(y) for y in body[-FOOTER_LINES:]} if k < len(chunks) - 1 else set()
+        kept = [y for y in chunk if not (id(y) in tail and _DIGITS.sub("#", y.strip()) in footer)]
+        while kept and not kept[0].strip():
+            kept.pop(0)
+        pages.append(kept)
+        if k == 0:
+            pages.extend([] for _ in range(marks[0][1] - 1))  # pages 2..n-1 of the first stretch have no text
+    return pages
+
+
 def load_text(path: Path) -> LoadedDocument:
     raw = read_text(path)
     pages_raw = raw.split("\f")  # pdftotext marks page breaks with form feeds
     first_lines = pages_raw[0].splitlines()
     declared, skip = _front_matter(first_lines)
     pages_raw[0] = "\n".join(first_lines[skip:])
+    if len(pages_raw) == 1:
+        printed = split_printed_pages(pages_raw[0].splitlines())
+        if printed is not None:
+            pages_raw = ["\n".join(p) for p in printed]
     texts, located = [], []
     for page in pages_raw:
         text, spans = lines_with_offsets([clean_line(x) for x in page.splitlines()])
