@@ -158,7 +158,9 @@ def _with_category_probes(index: Index, question: str, filters: SearchFilters, v
         cache = index.cache()
         for doc_id in filters.documents:
             doc = index.document_info(doc_id)
-            rows = [r for r, p in enumerate(cache.passages) if p.doc_id == doc_id] if doc else []
+            if doc is None:
+                continue
+            rows = [r for r, p in enumerate(cache.passages) if p.doc_id == doc_id]
             for cat_id, (_text, cat_vector) in queries.items():
                 tagged = [r for r in rows if _confidence(cache.passages[r], cat_id) > 0]
                 # surest tag first, in steps of 0.05; then the passage closest to the category's description

@@ -45,7 +45,7 @@ class Candidate:
 # the expected passage was often 4th or 5th and went uncited); answers grouped by latent category keep 3, so
 # that category evidence, not the review's framing paragraphs, fills them.
 LEAD_PASSAGES = 5
-LATENT_LEAD_PASSAGES = 3
+LATENT_LEAD_PASSAGES = 5
 _PRESCRIBES = re.compile(r"^\s*(recommendations?\b|\d+(\.\d+)*\s+recommendations?\b)", re.I)
 _FRAMING = re.compile(r"\b(introduction|methodology|method|terms of reference|review process|about this|glossary|"
                       r"contents|acknowledg|references|purpose of the review)", re.I)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from vectorstore.query import LATENT_QUESTION
 from vectorstore.records import DocumentInfo
 
 _CHILD = re.compile(r"\b(Child|Baby|Young Person|Sibling)\s+([A-Z]{1,3}\d?)\b")
@@ -22,9 +23,6 @@ _PRECEDED = re.compile(r"\b(preced\w*|before|prior to|led (up )?to|leading (up )
                        r"lead-up|build-up|contribut\w* to)\b", re.I)
 _UNNAMED_DEATH = re.compile(r"\b(the|this|that) (child|baby|infant|young person|boy|girl)\b|"
                             r"\b(the|this) (death|incident|harm|case)\b", re.I)
-LATENT_QUESTION = re.compile(r"\b(why|latent|what went wrong|contribut\w*|factors?|underlying|organi[sz]ational|"
-                             r"systemic|system conditions?|conditions|root causes?|went wrong|problems?|"
-                             r"pressures?|recurr\w*|themes?|concerns?|failings?|shortcomings?|lessons)\b", re.I)
 _QUANTITY = re.compile(r"\b(how many|how much|what (percentage|proportion|number|share|figure)|average|"
                        r"per cent|percent|ratio)\b", re.I)
 _PERCENT = re.compile(r"\b(percentage|proportion|per cent|percent|share of|rate)\b", re.I)

@@ -140,3 +140,13 @@ def test_other_names_of_places_are_read_as_the_formal_name() -> None:
     assert with_formal_place_names("What did Ofsted find in BCP?") == \
         "What did Ofsted find in Bournemouth, Christchurch and Poole?"
     assert with_formal_place_names("Is the BCPX form used?") == "Is the BCPX form used?"  # whole words only
+
+
+def test_a_conditions_question_naming_a_review_ranks_the_reviews_conditions(index) -> None:  # type: ignore[no-untyped-def]
+    """"What organisational factors contributed to Child M's death?" shares few words with ¶5.42 (the health
+    visiting service "reorganised into four locality hubs … while its budget was reduced"); inside the review the
+    question names, the passages tagged surest with a latent condition join the candidates."""
+    hits = index.search("What organisational factors contributed to Child M's death?", k=10)
+    assert "5.42" in [h.passage.paragraph for h in hits], [h.passage.paragraph for h in hits]
+    latent = [h for h in hits if any(t.level == "latent" and t.polarity == "negative" for t in h.passage.tags)]
+    assert len(latent) >= 5, [h.passage.paragraph for h in hits]

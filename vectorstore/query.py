@@ -32,6 +32,16 @@ _SPEAKER = re.compile(r"\b(ofsted|inspectors?|inspections?|focused visits?|the (
                       r"highlight\w*|identif\w*)\b")
 
 
+# Why / what went wrong / latent conditions: the question asks for organisational conditions (the assistant
+# prefers sentences that state them).
+LATENT_QUESTION = re.compile(r"\b(why|latent|what went wrong|contribut\w*|factors?|underlying|organi[sz]ational|"
+                             r"systemic|system conditions?|conditions|root causes?|went wrong|problems?|"
+                             r"pressures?|recurr\w*|themes?|concerns?|failings?|shortcomings?|lessons)\b", re.I)
+# The narrower form the search acts on: "why was the case closed" asks about one decision, not about conditions.
+CONDITIONS_QUESTION = re.compile(r"\b(latent|contribut\w*|factors?|underlying|organi[sz]ational|systemic|"
+                                 r"system conditions?|root causes?)\b", re.I)
+
+
 @cache
 def _thesaurus() -> tuple[tuple[re.Pattern[str], str], ...]:
     data = json.loads(resources.files("vectorstore").joinpath("thesaurus.json").read_text(encoding="utf-8"))

@@ -211,7 +211,8 @@ def run_methods(index: Index, doc_of: dict[str, str], queries: dict[str, str], s
             runs["lexical"][qid] = pool_by_document([r for r, _ in scored], [s for _, s in scored], row_doc,
                                                     RUN_DOCS)
         if "hybrid" in methods:
-            ranked, _ = rank(cache, docs, query, vector, depth, SearchFilters(), settings, index.store)
+            ranked, _ = rank(cache, docs, query, vector, depth, SearchFilters(), settings, index.store,
+                             embed=index.embedder.encode_query)  # as `Index.search` ranks
             runs["hybrid"][qid] = pool_by_document([r for r, _ in ranked], [s for _, s in ranked], row_doc,
                                                    RUN_DOCS)
     return runs
