@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from assistant.extractive import Candidate, candidates, category_label, prescribes_or_frames, select, states_a_figure
 from assistant.followup import make_standalone
 from assistant.records import Answer, Citation
-from assistant.scope import QuestionScope, doc_date, incident_date, read_scope, with_formal_place_names
+from assistant.scope import QuestionScope, doc_date, incident_date, read_scope
 from prompts import NEAREST_INTRO, REFUSAL
+from vectorstore.query import with_formal_place_names
 from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
 
 if TYPE_CHECKING:

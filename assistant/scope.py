@@ -74,21 +74,6 @@ def service_terms() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
             for name, v in data.items() if not name.startswith("_")}
 
 
-@cache
-def _place_aliases() -> tuple[tuple[re.Pattern[str], str], ...]:
-    data = json.loads(resources.files("assistant").joinpath("place_aliases.json").read_text(encoding="utf-8"))
-    names = sorted((k for k in data if not k.startswith("_")), key=len, reverse=True)  # longest first
-    return tuple((re.compile(rf"(?<![\w&]){re.escape(k)}(?![\w&])"), data[k]) for k in names)
-
-
-def with_formal_place_names(question: str) -> str:
-    """'the Square Mile' → 'the City of London': reports use the formal names (assistant/place_aliases.json)."""
-    for pattern, formal in _place_aliases():
-        if formal not in question:
-            question = pattern.sub(formal, question)
-    return question
-
-
 def _is_common(word: str) -> bool:
     w = word.lower()
     return w in _COMMON or w.removesuffix("'s").removesuffix("’s") in _COMMON

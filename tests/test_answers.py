@@ -133,7 +133,7 @@ def test_how_many_with_a_money_word_asks_for_a_count() -> None:
 
 
 def test_other_names_of_places_are_read_as_the_formal_name() -> None:
-    from assistant.scope import with_formal_place_names
+    from vectorstore.query import with_formal_place_names
 
     assert with_formal_place_names("Do practitioners stay in post in the Square Mile?") == \
         "Do practitioners stay in post in the City of London?"

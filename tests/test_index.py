@@ -155,3 +155,17 @@ def test_a_month_named_in_the_question_brings_that_months_passages_forward(tmp_p
         ingest_paths(index, [review])
         hits = index.search("What did the police do after the domestic abuse call in October 2017?", k=4)
         assert "19 October 2017" in hits[0].text, [h.text[:40] for h in hits]
+
+
+def test_the_search_reads_other_names_of_places_as_the_formal_name(tmp_path: Path) -> None:
+    """"The Square Mile" is the City of London (vectorstore/place_aliases.json): the search ranks by the formal
+    name, which the reports use, and reports the query as asked."""
+    for name, place in (("london.txt", "the City of London"), ("wigan.txt", "Wigan"), ("kent.txt", "Kent")):
+        (tmp_path / name).write_text(f"In {place}, social workers told inspectors that they stay in post for "
+                                     f"many years because the teams are stable.\n")
+    with open_index(tmp_path / "index") as index:
+        ingest_paths(index, [tmp_path / n for n in ("london.txt", "wigan.txt", "kent.txt")])
+        asked = "Do social workers stay in post in the Square Mile?"
+        result = index.search_with_info(asked, k=3)
+        assert result.query == asked
+        assert "City of London" in result.hits[0].text, [h.text[:30] for h in result.hits]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from vectorstore.cache import SearchCache, fingerprint
 from vectorstore.encoders import BACKENDS, embedding_identity
 from vectorstore.errors import BackendMismatchError, DocumentNotFoundError, ModelMismatchError
+from vectorstore.query import with_formal_place_names
 from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
 from vectorstore.search import rank
 from vectorstore.settings import Settings, get_settings
@@ -155,13 +156,14 @@ class Index:
         docs = self._docs
         if not cache.passages:
             return SearchResult(query, [], _filters_json(filters, None))
-        if vector is None:
+        asked, query = query, with_formal_place_names(query)  # "the Square Mile" is the City of London
+        if vector is None or query != asked:
             vector = self.embedder.encode_query(query)
         ranked, hints = rank(cache, docs, query, vector, k, filters or SearchFilters(), self.settings.search,
                              self.store, embed=self.embedder.encode_query)
         hits = [Hit(cache.passages[row], docs[cache.passages[row].doc_id], score, bool(cache.boilerplate[row]))
                 for row, score in ranked]
-        return SearchResult(query, hits, _filters_json(filters, hints))
+        return SearchResult(asked, hits, _filters_json(filters, hints))
 
     # -- writing ---------------------------------------------------------------------------------------------
     @contextmanager

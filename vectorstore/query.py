@@ -56,6 +56,22 @@ def expand_for_lexical(query: str) -> str:
     return f"{query} {' '.join(extra)}" if extra else query
 
 
+@cache
+def _place_aliases() -> tuple[tuple[re.Pattern[str], str], ...]:
+    data = json.loads(resources.files("vectorstore").joinpath("place_aliases.json").read_text(encoding="utf-8"))
+    names = sorted((k for k in data if not k.startswith("_")), key=len, reverse=True)  # longest first
+    return tuple((re.compile(rf"(?<![\w&]){re.escape(k)}(?![\w&])"), data[k]) for k in names)
+
+
+def with_formal_place_names(query: str) -> str:
+    """'the Square Mile' → 'the City of London': reports use the formal names (vectorstore/place_aliases.json).
+    Both the search and the assistant's scope checks read a query this way."""
+    for pattern, formal in _place_aliases():
+        if formal not in query:
+            query = pattern.sub(formal, query)
+    return query
+
+
 @lru_cache(maxsize=4096)  # called per document per query (800 documents x a few checks): ~5 us each
 def council_key(name: str) -> str:
     """'Bournemouth, Christchurch & Poole Council' -> 'bournemouth christchurch and poole'."""
