@@ -46,6 +46,12 @@ class Candidate:
 # that category evidence, not the review's framing paragraphs, fills them.
 LEAD_PASSAGES = 5
 LATENT_LEAD_PASSAGES = 5
+# A letter's date, addressee and salutation run into its first sentence ("27 June 2025 Sandra Bruce Director…
+# Dear Ms Bruce Focused visit to Bolton… This letter summarises…"): that is not a finding to quote.
+_LETTER_HEAD = re.compile(r"\bDear (?:Mr|Mrs|Ms|Miss|Mx|Dr|Professor|Councillor|Sir|Madam|[A-Z][a-z]+)\b")
+_ABOUT_THE_VISIT = re.compile(r"^\s*(?:(?:His|Her) Majesty[’']s Inspectors? for this (?:visit|inspection)|"
+                              r"The lead inspector|Inspectors (?:looked|reviewed|considered|spoke|met|also)|"
+                              r"This letter summarises|This visit was carried out)\b")
 _PRESCRIBES = re.compile(r"^\s*(recommendations?\b|\d+(\.\d+)*\s+recommendations?\b)", re.I)
 _FRAMING = re.compile(r"\b(introduction|methodology|method|terms of reference|review process|about this|glossary|"
                       r"contents|acknowledg|references|purpose of the review)", re.I)
@@ -61,7 +67,7 @@ def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[st
         if h.boilerplate:
             continue
         for a, end in split_sentences(h.text):
-            if len(h.text[a:end].split()) >= 5:
+            if len(h.text[a:end].split()) >= 5 and not _LETTER_HEAD.search(h.text, a, end):
                 spans.append((h, rank, a, end))
     if not spans:
         return []
@@ -87,6 +93,8 @@ def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[st
             score -= 0.5 if _PRESCRIBES.search(text) or _PRESCRIBES.search(h.passage.section or "") else 0.0
         if text.rstrip()[-1:] not in ".!?)\"”’":
             score -= 0.3  # a heading or a fragment, not a statement
+        if _ABOUT_THE_VISIT.search(text):
+            score -= 1.0  # who inspected and how: a finding only when that is what is asked
         out.append(Candidate(text, h, rank, a, score, cat, s, conf))
     return out
 

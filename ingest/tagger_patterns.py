@@ -352,7 +352,8 @@ CUES: tuple[Cue, ...] = tuple(
 
 # Negators invert the next cue within three words ("not always effective", "no delays", "without drift").
 NEGATORS = re.compile(
-    r"\b(?:not|no|never|nor|none|neither|without|cannot|can't|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|hasn't|haven't|lack of)\b",
+    # ("not only … but also" adds, it does not deny)
+    r"\b(?:not(?! only\b)|no|never|nor|none|neither|without|cannot|can't|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|hasn't|haven't|lack of)\b",
     re.IGNORECASE,
 )
 
@@ -362,7 +363,8 @@ BURDENS = re.compile(
     r"delays?|drift|waiting|backlogs?|demand|number of (?:children|missing)|re-?referrals|shortfall)\b",
     re.IGNORECASE,
 )
-DIMINISHERS = re.compile(r"\b(?:reduc(?:ed|ing|tion|e|es)|lower|low|fewer|decreas(?:ed|ing|e)|fall(?:en|ing)?|smaller|below)\b",
+DIMINISHERS = re.compile(r"\b(?:reduc(?:ed|ing|tion|e|es)|lower|low|fewer|decreas(?:ed|ing|e)|fall(?:en|ing)?|smaller|below|"
+                         r"negligible|minimal)\b",
                          re.IGNORECASE)
 INCREASERS = re.compile(r"\b(?:increas(?:ed|ing|e|es)|rising|ris(?:en|e)|higher|high|more|growing|grown)\b", re.IGNORECASE)
 

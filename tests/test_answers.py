@@ -150,3 +150,23 @@ def test_a_conditions_question_naming_a_review_ranks_the_reviews_conditions(inde
     assert "5.42" in [h.passage.paragraph for h in hits], [h.passage.paragraph for h in hits]
     latent = [h for h in hits if any(t.level == "latent" and t.polarity == "negative" for t in h.passage.tags)]
     assert len(latent) >= 5, [h.passage.paragraph for h in hits]
+
+
+def test_a_letters_heading_and_who_inspected_are_not_quoted_as_findings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A focused-visit letter's date, addressee and salutation run into its first sentence; "His Majesty's
+    Inspectors for this visit were…" is about the visit. Neither is a finding about supervision."""
+    letter = tmp_path / "ashdown-focused-visit.txt"
+    letter.write_text(
+        "27 June 2025\nSandra Bruce\nDirector of Children's Services\nAshdown Town Hall\nDear Ms Bruce\n"
+        "Focused visit to Ashdown children's services\nThis letter summarises the findings of the focused visit to "
+        "Ashdown children's services on 28 to 29 May 2025. His Majesty's Inspectors for this visit were Gareth Dakin "
+        "and Parveen Hussain.\n\nSupervision of social workers in Ashdown is regular, but its recording is brief and "
+        "does not show the reasons for decisions.\n\nManagers do not always review plans when circumstances "
+        "change.\n", encoding="utf-8")
+    with open_index(tmp_path / "index") as ix:
+        assert not ingest_paths(ix, [letter]).failed
+        a = ask(ix, "What did inspectors find about supervision in Ashdown in 2025?")
+    assert not a.refused
+    lines = [x for x in a.text.splitlines() if x.strip()]
+    assert lines[0].startswith("Supervision of social workers in Ashdown is regular"), a.text
+    assert not any("Dear Ms Bruce" in x or "Inspectors for this visit" in x for x in lines), a.text

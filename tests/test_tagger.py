@@ -101,6 +101,12 @@ def test_taxonomy_is_cached() -> None:
      {"defence": "positive"}),
     ("For example, children missing from care are not routinely interviewed on their return, so risks are "
      "unexplored.", {"defence": "negative"}),
+    # (Surrey 2018 and Swindon 2023 reports) a burden that is negligible, and "not only … but also", are good news
+    ("The reliance on agency staff is negligible.", {"staffing": "positive"}),
+    ("The partners’ commitment to the Board is apparent, not only in the time that they give to the LSCB, but also "
+     "in the financial contributions made.", {"multiagency": "positive"}),
+    ("The team manager for Assessment Team 2 was on long-term sick leave from September 2017.",
+     {"leadership_management": "negative"}),
 ])
 def test_real_sentences(text: str, expected: dict[str, str]) -> None:
     got = tags_of(text)
