@@ -40,6 +40,8 @@ def group_blocks(blocks: list[Block]) -> list[_Unit]:
     units: list[_Unit] = []
     section: str | None = None
     for b in blocks:
+        if b.kind == "address":
+            continue  # a sender's address and phone numbers are not text to quote or search
         if b.kind == "heading":
             section = b.text
             units.append(_Unit([], section, None))  # a barrier: nothing merges across a heading

@@ -18,6 +18,10 @@ _NUMBER = re.compile(r"^(?:\((\d{1,3})\)\s*|(\d{1,3}(?:\.\d{1,3}){0,3})(?:[.)]\s
 # pdftotext sometimes sets a paragraph's number apart: "4." alone, then a blank line, then the paragraph.
 _LONE_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})\.$")
 _BULLET = re.compile(r"^[◼■▪●•◦‣∙·\-–—*]\s+(.+)$")
+_ADDRESS_LINE_WORDS = 6
+# A line ending in contact details: an email, a web address, a phone number or a UK postcode.
+_CONTACT_END = re.compile(r"(?:\S+@[\w-]+\.\S+|\bwww\.\S+|https?://\S+|\b0\d{3,4} ?\d{3} ?\d{3,4}|"
+                          r"\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2})$")
 _END = re.compile(r"[.!?:;)\"”’]$")
 _SENTENCE_END = re.compile(r"[.!?)\"”’]$")
 
@@ -36,7 +40,7 @@ class Span:
 class Block:
     """A heading, paragraph, bullet or table row; `number` is the paragraph number as printed."""
 
-    kind: str  # heading | paragraph | bullet | row
+    kind: str  # heading | paragraph | bullet | row | address (not quoted)
     spans: list[Span] = field(default_factory=list)
     number: str | None = None
     level: int = 1  # heading level
@@ -205,6 +209,8 @@ def _run_in_heading(text: str, lines: list[tuple[int, int, str]], i: int, typica
 def _starts_paragraph(cur: Block, prev_text: str, text: str, i: int, typical: float,
                       lines: list[tuple[int, int, str]], last_number: str | None) -> bool:
     """Does this unnumbered line begin a new paragraph rather than continue the current block?"""
+    if text[:1].isupper() and len(text) >= 0.6 * typical and cur.spans and _CONTACT_END.search(cur.spans[-1].text):
+        return True  # prose after an address block's "www.gov.uk/ofsted" (even over a page break) starts anew
     if not prev_text:  # after a blank line (text extractions keep them between paragraphs), or a page top
         if i > 0:
             return not (text[:1].islower() and not _SENTENCE_END.search(cur.spans[-1].text))
@@ -233,8 +239,13 @@ def _heading_ahead(lines: list[tuple[int, int, str]], i: int, last_number: str |
 
 
 def _mark_headings(blocks: list[Block]) -> list[Block]:
-    """Short blocks without a full stop, followed by a paragraph or bullet, are headings ('1. Introduction')."""
+    """Short blocks without a full stop, followed by a paragraph or bullet, are headings ('1. Introduction');
+    short lines ending in contact details are an address (Ofsted's "Piccadilly Gate … www.gov.uk/ofsted")."""
     for i, b in enumerate(blocks):
+        if b.kind == "paragraph" and b.number is None and _CONTACT_END.search(b.spans[-1].text) and \
+                all(len(s.text.split()) <= _ADDRESS_LINE_WORDS for s in b.spans):
+            b.kind = "address"
+            continue
         text = b.text
         words = len(text.split())
         if b.kind == "bullet" or (_SENTENCE_END.search(text) and not text.endswith("?")) or words > 22 or words == 0:

@@ -53,6 +53,10 @@ def test_real_letters_run_in_headings_lone_numbers_and_numbers_without_a_space()
     after = wigan[[b.text for b in wigan].index("Main findings") + 1]
     assert after.kind == "paragraph" and after.text.startswith("Children in need of help and protection")
     assert not any(b.text.startswith(("Main findings", "Headline findings")) for b in wigan if b.kind != "heading")
+    # Ofsted's own address, set mid-letter, is an address block, apart from the finding after it (over a page break)
+    address = [b for b in wigan if "Piccadilly Gate" in b.text]
+    assert [b.kind for b in address] == ["address"] and address[0].text.endswith("www.gov.uk/ofsted")
+    assert any(b.text.startswith("The use of managed teams") and b.page == 2 for b in wigan)
 
     barnet = load_document(folder / "barnet_80487_2021-08-02_focused-visit.pdf").blocks
     assert [b.number for b in barnet if b.number] == []

@@ -43,3 +43,22 @@ def test_ids_derive_from_content() -> None:
     b = split_into_passages([block("1.1 Text.", "1.1")], "d", "T", count)
     c = split_into_passages([block("1.1 Other.", "1.1")], "d", "T", count)
     assert a[0].id == b[0].id != c[0].id
+
+
+def test_an_address_block_is_not_quoted() -> None:
+    """A letter's sender address ("Ofsted / Piccadilly Gate / … / www.gov.uk/ofsted") is neither a heading (it
+    would become the section of every finding after it) nor text to quote."""
+    from ingest.passages import split_into_passages
+    from ingest.structure import parse_lines
+
+    lines = ["Since the previous inspection, senior leaders have identified appropriate priority",
+             "areas for improvement in children's services and have acted on each of them.", "They report often.",
+             "Ofsted", "Piccadilly Gate", "Store Street", "Manchester", "M1 2WD", "T 0300 123 1231",
+             "enquiries@ofsted.gov.uk", "www.gov.uk/ofsted",
+             "The use of managed teams, and a reliance on agency staff across the service, has",
+             "reduced over the last twelve months."]
+    blocks = parse_lines([[(0, 0, t) for t in lines]])
+    assert [b.kind for b in blocks] == ["paragraph", "address", "paragraph"]
+    passages = split_into_passages(blocks, "doc", "A letter", lambda t: len(t.split()))
+    assert not any("Piccadilly" in p.text or "www.gov.uk" in p.text for p in passages)
+    assert all(p.section is None for p in passages)
