@@ -33,9 +33,11 @@ _COUNCIL_PATTERNS = (
 )
 _NOT_COUNCILS = {"Local", "The", "This", "National", "Each", "Safeguarding", "Inspection", "Children", "County",
                  "City", "Borough", "Council", "Ofsted", "Our", "A"}
+# (SIF reports of 2014-18 state it as "Children’s services in Surrey are inadequate")
 _JUDGEMENT = re.compile(r"overall effectiveness:?\s*(outstanding|good|requires improvement(?: to be good)?|"
-                        r"inadequate)|overall judgement is:?\s*(outstanding|good|requires improvement|inadequate)",
-                        re.I)
+                        r"inadequate)|overall judgement is:?\s*(outstanding|good|requires improvement|inadequate)|"
+                        r"children[’']s services in [A-Z][\w ,&’'-]{1,60}? (?:are|is|requires?) "
+                        r"(outstanding|good|inadequate|improvement to be good)\b", re.I)
 _CHILD = re.compile(r"\b(Child|Baby|Young Person|Sibling)\s+([A-Z]{1,3}\d?)\b")
 
 
@@ -135,7 +137,9 @@ def detect_metadata(doc: LoadedDocument, file_name: str, kind: str | None = None
                  or _labelled_date(head) or _letter_date(doc) or _file_name_date(file_name)
                  or (period[1] if period else None))
     m = _JUDGEMENT.search(flat)
-    judgement = (m.group(1) or m.group(2)).capitalize() if m else None
+    found = next((g for g in m.groups() if g), None) if m else None
+    judgement = ("Requires " + found if found.lower().startswith("improvement") else found).capitalize() \
+        if found else None
     child = declared.get("child") or detect_child("\n".join(doc.pages)[:60000])
     return Metadata(title=title.strip(), kind=kind, council=council, published=published,
                     period_start=period[0] if period else None, period_end=period[1] if period else None,

@@ -199,3 +199,15 @@ def test_real_text_extraction_pages_match_the_pdf() -> None:
     assert set(in_text) == set(in_pdf) and len(in_text) >= 45
     # the stretch before the first printed number (cover and page 2) is page 1; every later page as printed
     assert sum(in_text[n] == in_pdf[n] for n in in_text) >= len(in_text) - 4
+
+
+def test_judgement_as_older_reports_state_it() -> None:
+    """SIF reports (2014-18) state the judgement as "Children's services in Surrey are inadequate"; a report's
+    "Overall effectiveness: Inadequate" further on can be the previous inspection's (Lancashire 2018)."""
+    root = need_shared(ofsted_pdf_dir()).parent
+    cases = {root / "pdf" / "surrey_80567_2018-05-16.pdf": "Inadequate",
+             root / "pdf" / "rutland_80547_2017-02-13.pdf": "Requires improvement to be good",
+             root / "pdf" / "cornwall_80454_2016-06-27.pdf": "Good",
+             root / "text" / "ilacs" / "lancashire_80480_2018-08-17.txt": "Requires improvement to be good"}
+    for path, judgement in cases.items():
+        assert detect_metadata(load_document(path), path.name).judgement == judgement, path.name
