@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.extractive import Candidate, candidates, category_label, prescribes_or_frames, select, states_a_figure
 from assistant.followup import make_standalone
+from assistant.judgements import groups_for, judged_reports, judgement_asked
 from assistant.records import Answer, Citation
 from assistant.scope import QuestionScope, doc_date, incident_date, read_scope
 from prompts import NEAREST_INTRO, REFUSAL
@@ -55,6 +56,14 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
     scoped, refusal = _scope_to_named(index, scope, docs, filters)
     if refusal:
         return _refuse(index, question, standalone, refusal, filters, vector)
+    judgement = judgement_asked(standalone) if llm is None else None
+    if judgement:  # "which councils were judged inadequate?": every report's headline, counted and cited
+        found, total = judged_reports(index, judgement, scoped, scope.years)
+        if found:
+            lines, citations = render([(f"{judgement}: {len(found)} of the {total} inspection reports indexed", []),
+                                       *groups_for(found)])
+            return Answer(question, "\n".join(lines), False, citations, [h for _, h, _, _ in found], [],
+                          standalone)
     if scope.unnamed_death and not scoped.documents:
         reviews = [d for d in docs.values() if d.kind in _REVIEW_KINDS and _passes(d, scoped)]
         if len(reviews) > 1:

@@ -39,3 +39,17 @@ def test_a_figure_about_something_else_does_not_answer_a_figure_question(index) 
     a = ask(index, "What was the average number of children on a social worker's caseload in Kent at the 2024 "
                    "focused visit?")
     assert a.refused and a.reason == "the passages found state no figure", a.text[:300]
+
+
+def test_which_councils_were_judged_is_counted_from_every_report(index) -> None:  # type: ignore[no-untyped-def]
+    """Counting is not ranking: every inspection report with that judgement, each citing its own grade."""
+    a = ask(index, "Which councils were judged to require improvement?")
+    assert not a.refused
+    lines = a.text.splitlines()
+    assert lines[0] == "**Requires improvement to be good: 1 of the 2 inspection reports indexed**", a.text
+    assert [c.hit.document.source.rsplit("/", 1)[-1] for c in a.citations] == ["bedford_80428_2025-08-27.pdf"]
+    quote = "Overall effectiveness Requires improvement to be good"
+    assert f"{quote} [1]" in lines and quote in " ".join(a.citations[0].hit.text.split())
+    good = ask(index, "Which local authorities were rated good?")
+    assert good.text.splitlines()[0] == "**Good: 1 of the 2 inspection reports indexed**", good.text
+    assert not ask(index, "What did Ofsted find about good practice in Bedford?").text.startswith("**Good:")
