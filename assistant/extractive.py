@@ -52,7 +52,7 @@ _LETTER_HEAD = re.compile(r"\bDear (?:Mr|Mrs|Ms|Miss|Mx|Dr|Professor|Councillor|
 _ABOUT_THE_VISIT = re.compile(r"^\s*(?:(?:His|Her) Majesty[’']s Inspectors? for this (?:visit|inspection)|"
                               r"The lead inspector|Inspectors (?:looked|reviewed|considered|spoke|met|also)|"
                               r"This letter summarises|This visit was carried out)\b")
-_PRESCRIBES = re.compile(r"^\s*(recommendations?\b|\d+(\.\d+)*\s+recommendations?\b)", re.I)
+_PRESCRIBES = re.compile(r"^\s*(recommendations?\b|\d+(\.\d+)*\.?\s+recommendations?\b)", re.I)  # "7. Recommendations"
 _FRAMING = re.compile(r"\b(introduction|methodology|method|terms of reference|review process|about this|glossary|"
                       r"contents|acknowledg|references|purpose of the review)", re.I)
 
@@ -172,6 +172,8 @@ def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: 
             break
         if quantity and not states_a_figure([c.text], quantity):
             continue
+        if per_category and prescribes_or_frames(c.hit):
+            continue  # what a review recommends is not a condition it found
         if novel(c) and c.score > 0.6:
             chosen.append(c)
     return chosen

@@ -170,3 +170,12 @@ def test_a_letters_heading_and_who_inspected_are_not_quoted_as_findings(tmp_path
     lines = [x for x in a.text.splitlines() if x.strip()]
     assert lines[0].startswith("Supervision of social workers in Ashdown is regular"), a.text
     assert not any("Dear Ms Bruce" in x or "Inspectors for this visit" in x for x in lines), a.text
+
+
+def test_a_conditions_answer_quotes_no_recommendation(index) -> None:  # type: ignore[no-untyped-def]
+    """"7. Recommendations" (numbered, with its full stop) prescribes what should change: not a condition found."""
+    a = ask(index, "What organisational factors contributed to Child M's death?")
+    assert not a.refused
+    cited = [c.hit.passage.paragraph or "" for c in a.citations]
+    assert cited and not any(p.startswith("7.") for p in cited), cited
+    check_verbatim(a)
