@@ -126,11 +126,17 @@ def build_page(ctx: PageContext) -> gr.Blocks:
         filter_inputs = [kinds, councils, documents, year_from, year_to]
         refreshed = [doc_list, kinds, councils, documents, year_from, year_to, remove_pick]
 
-        def refresh() -> tuple[Any, ...]:
+        def refresh(keep: bool = False) -> tuple[Any, ...]:
             """After the documents changed: new choices everywhere, and the filters cleared (a filter on a
-            document that has gone would match nothing, and Gradio refuses a value that is not a choice)."""
+            document that has gone would match nothing, and Gradio refuses a value that is not a choice). With
+            `keep` (the page opening, the first run ending: documents were only added), the filters the reader
+            has already set stay: a page that answers its load event late must not undo a ticked box."""
             docs = ctx.index.documents()
             c = filter_choices(docs)
+            if keep:
+                return (cards.documents_table(docs), gr.update(choices=c.kinds), gr.update(choices=c.councils),
+                        gr.update(choices=c.documents), gr.update(choices=c.years), gr.update(choices=c.years),
+                        gr.update(choices=c.documents))
             return (cards.documents_table(docs), gr.update(choices=c.kinds, value=[]),
                     gr.update(choices=c.councils, value=[]), gr.update(choices=c.documents, value=[]),
                     gr.update(choices=c.years, value=ANY_YEAR), gr.update(choices=c.years, value=ANY_YEAR),
@@ -234,7 +240,7 @@ def build_page(ctx: PageContext) -> gr.Blocks:
                 return (gr.update(value=ctx.first_run.markdown(), visible=True), gr.skip(),
                         *(gr.skip() for _ in refreshed))
             return (gr.update(value=ctx.first_run.markdown(), visible=bool(ctx.first_run.markdown())),
-                    gr.Timer(active=False), *refresh())
+                    gr.Timer(active=False), *refresh(keep=True))
 
         timer.tick(poll, None, [first_run, timer, *refreshed], api_visibility=PRIVATE, show_progress="hidden")
         page.load(poll, None, [first_run, timer, *refreshed], api_visibility=PRIVATE, show_progress="hidden")
