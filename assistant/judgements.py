@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from assistant.extractive import Candidate
 from vectorstore.records import Hit, SearchFilters
-from vectorstore.sentences import split_sentences
 
 if TYPE_CHECKING:
     from vectorstore.index import Index
@@ -25,8 +24,6 @@ _ASKED = re.compile(
     r"inspections?|reports?|children[’']s services)\b[^?]{0,60}\b(judged|rated|graded|found|received|given|got|"
     r"were|was|are)\b[^?]{0,30}?\b(inadequate|outstanding|good|requir\w* improvement)", re.I)
 JUDGEMENTS = ("Outstanding", "Good", "Requires improvement to be good", "Inadequate")
-# Where a report states its own judgement (not the previous inspection's, said further on)
-_STATES = re.compile(r"overall effectiveness|overall judgement|children[’']s services in", re.I)
 
 
 def judgement_asked(question: str) -> str | None:
@@ -56,24 +53,19 @@ def judged_reports(index: Index, judgement: str, filters: SearchFilters,
 
 
 def _statement(index: Index, doc: DocumentInfo, judgement: str) -> tuple[DocumentInfo, Hit, int, int] | None:
-    """The passage and span stating the report's judgement: the grade table's "Overall effectiveness Inadequate"
-    (its cells run together without full stops, so the whole table would be one "sentence"), else the sentence
-    "Children's services in Surrey are inadequate"."""
-    word = judgement.split()[0].lower()  # "requires" for "Requires improvement to be good"
-    cell = re.compile(rf"overall effectiveness:?\s+{re.escape(judgement.split()[0])}\b(?:\s+improvement to be good)?",
-                      re.I)
+    """The passage and the span of its text stating the report's judgement: the grade table's "Overall
+    effectiveness Inadequate" or the summary's "Children's services in Surrey are inadequate". Only that span is
+    quoted: the table's cells, and a cover page's lines before the summary, run together without full stops."""
+    ri = judgement.startswith("Requires")
+    cell = r"requires improvement(?: to be good)?" if ri else re.escape(judgement)
+    summary = r"improvement to be good" if ri else re.escape(judgement)
+    stated = re.compile(rf"overall effectiveness:?\s+{cell}\b|"
+                        rf"children[’']s services in [A-Z][\w ,&’'-]{{1,60}}? (?:are|is|requires?)\s+{summary}\b", re.I)
     for p in index.passages(doc.id)[:40]:  # the headline is on the first pages
-        m = cell.search(p.text)
+        m = stated.search(p.text)
         if m:
             return doc, Hit(p, doc, 1.0), m.start(), m.end()
-        for a, b in split_sentences(p.text):
-            sentence = p.text[a:b]
-            if _STATES.search(sentence) and word in sentence.lower() and len(sentence.split()) <= _MAX_WORDS:
-                return doc, Hit(p, doc, 1.0), a, b
     return None
-
-
-_MAX_WORDS = 60  # longer is a run-together table, not a statement to quote
 
 
 def groups_for(found: list[tuple[DocumentInfo, Hit, int, int]]) -> list[tuple[str | None, list[Candidate]]]:

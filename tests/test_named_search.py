@@ -53,3 +53,13 @@ def test_which_councils_were_judged_is_counted_from_every_report(index) -> None:
     good = ask(index, "Which local authorities were rated good?")
     assert good.text.splitlines()[0] == "**Good: 1 of the 2 inspection reports indexed**", good.text
     assert not ask(index, "What did Ofsted find about good practice in Bedford?").text.startswith("**Good:")
+
+
+def test_a_judgement_stated_on_a_cover_page_is_quoted_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Surrey's 2018 cover page runs its title, dates and "Children's services in Surrey are inadequate" together
+    with the table's "1." after it: only the statement is quoted."""
+    ix = open_index(tmp_path / "index")
+    assert not ingest_paths(ix, [need_shared(ofsted_pdf_dir()) / "surrey_80567_2018-05-16.pdf"]).failed
+    a = ask(ix, "Which councils were judged inadequate?")
+    assert a.text.splitlines()[3] == "Children’s services in Surrey are inadequate [1]", a.text
+    ix.close()
