@@ -22,6 +22,7 @@ from assistant.scope import QuestionScope, doc_date, incident_date, read_scope
 from prompts import NEAREST_INTRO, REFUSAL
 from vectorstore.query import with_formal_place_names
 from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
+from vectorstore.search import passes_filters
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,7 +66,7 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
             return Answer(question, "\n".join(lines), False, citations, [h for _, h, _, _ in found], [],
                           standalone)
     if scope.unnamed_death and not scoped.documents:
-        reviews = [d for d in docs.values() if d.kind in _REVIEW_KINDS and _passes(d, scoped)]
+        reviews = [d for d in docs.values() if d.kind in _REVIEW_KINDS and passes_filters(d, scoped)]
         if len(reviews) > 1:
             return _per_review(index, question, standalone, scope, scoped, reviews, docs, vector, llm)
         if reviews:
@@ -132,12 +133,6 @@ def _with_documents(filters: SearchFilters, ids: set[str]) -> SearchFilters:
     return replace(filters, documents=tuple(sorted(ids)))
 
 
-def _passes(doc: DocumentInfo, f: SearchFilters) -> bool:
-    from vectorstore.search import _doc_passes
-
-    return _doc_passes(doc, f)
-
-
 def _is_council(name: str, docs: dict[str, DocumentInfo]) -> bool:
     from vectorstore.query import council_key
 
@@ -170,7 +165,7 @@ def _with_category_probes(index: Index, question: str, filters: SearchFilters, v
             doc = index.document_info(doc_id)
             if doc is None:
                 continue
-            rows = [r for r, p in enumerate(cache.passages) if p.doc_id == doc_id]
+            rows = [cache.row_of[p.id] for p in index.passages(doc_id)]
             for cat_id, (_text, cat_vector) in queries.items():
                 tagged = [r for r in rows if _confidence(cache.passages[r], cat_id) > 0]
                 # surest tag first, in steps of 0.05; then the passage closest to the category's description

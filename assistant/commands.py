@@ -85,20 +85,17 @@ def need_output_folder(path: str, option: str) -> None:
 
 def read_jsonl(path: str, key: str) -> Iterator[tuple[Any, str]]:
     """(id, text) per line of a JSON-lines file; other keys are ignored."""
+    from assistant.jsonlines import UnreadableFileError, numbered_lines
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    yield row.get("id", n), str(row[key])
-                except (json.JSONDecodeError, KeyError, AttributeError, TypeError) as exc:
-                    raise UsageError(f"{path} line {n}: expected a JSON object with '{key}' ({exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        for n, line in numbered_lines(path):
+            try:
+                row = json.loads(line)
+                yield row.get("id", n), str(row[key])
+            except (json.JSONDecodeError, KeyError, AttributeError, TypeError) as exc:
+                raise UsageError(f"{path} line {n}: expected a JSON object with '{key}' ({exc})") from exc
+    except UnreadableFileError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 # -- ingest --------------------------------------------------------------------------------------------------

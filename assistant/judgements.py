@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from assistant.extractive import Candidate
 from vectorstore.records import Hit, SearchFilters
+from vectorstore.search import passes_filters
 
 if TYPE_CHECKING:
     from vectorstore.index import Index
@@ -39,9 +40,7 @@ def judged_reports(index: Index, judgement: str, filters: SearchFilters,
                    years: tuple[int, ...]) -> tuple[list[tuple[DocumentInfo, Hit, int, int]], int]:
     """Each inspection report with that judgement (in the filters and years asked), with the passage and the
     sentence span stating it; and how many inspection reports there are to count from."""
-    from assistant.answer import _passes
-
-    reports = [d for d in index.documents() if d.kind == "inspection" and _passes(d, filters)
+    reports = [d for d in index.documents() if d.kind == "inspection" and passes_filters(d, filters)
                and (not years or (d.published and int(d.published[:4]) in years))]
     found = []
     for d in sorted((d for d in reports if d.judgement == judgement), key=lambda d: (d.council or d.title,

@@ -24,7 +24,7 @@ from vectorstore.encoders import BACKENDS, embedding_identity
 from vectorstore.errors import BackendMismatchError, DocumentNotFoundError, ModelMismatchError
 from vectorstore.query import with_formal_place_names
 from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
-from vectorstore.search import rank
+from vectorstore.search import rank, rows_of_documents
 from vectorstore.settings import Settings, get_settings
 from vectorstore.store import ChromaStore
 
@@ -116,7 +116,8 @@ class Index:
     def passages(self, doc_id: str | None = None) -> list[Passage]:
         """Passages in reading order (page, then offset), of one document or of all."""
         cache = self.cache()
-        rows = [p for p in cache.passages if doc_id is None or p.doc_id == doc_id]
+        rows = cache.passages if doc_id is None else [
+            cache.passages[r] for r in rows_of_documents(cache, {doc_id}).nonzero()[0]]  # precomputed per cache
         return sorted(rows, key=lambda p: (p.doc_id, p.page, p.char_start))
 
     def document_info(self, doc_id: str) -> DocumentInfo | None:

@@ -42,14 +42,15 @@ def filter_mask(cache: SearchCache, docs: dict[str, DocumentInfo], filters: Sear
     """Rows that pass every explicit filter (None when nothing is filtered)."""
     if filters.is_empty():
         return None
-    ok_docs = {d.id for d in docs.values() if _doc_passes(d, filters)}
+    ok_docs = {d.id for d in docs.values() if passes_filters(d, filters)}
     mask = rows_of_documents(cache, ok_docs)
     if filters.categories:
         mask &= rows_tagged(cache, filters.categories)
     return mask
 
 
-def _doc_passes(d: DocumentInfo, f: SearchFilters) -> bool:
+def passes_filters(d: DocumentInfo, f: SearchFilters) -> bool:
+    """Does the document pass every explicit filter (kind, council, document, published years)?"""
     year = int(d.published[:4]) if d.published else None
     if f.kinds and d.kind not in f.kinds:
         return False

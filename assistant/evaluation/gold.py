@@ -30,24 +30,21 @@ class GoldFormatError(ValueError):
 
 
 def load_gold(path: str) -> list[dict[str, Any]]:
+    from assistant.jsonlines import UnreadableFileError, numbered_lines
+
     rows = []
     try:
-        with open(path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise GoldFormatError(f"{path} line {n}: not JSON ({exc})") from exc
-                if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-                    raise GoldFormatError(f"{path} line {n}: expected a JSON object with a 'question'")
-                row.setdefault("id", f"line-{n}")
-                rows.append(row)
-    except UnicodeDecodeError as exc:
-        raise GoldFormatError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise GoldFormatError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        for n, line in numbered_lines(path):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise GoldFormatError(f"{path} line {n}: not JSON ({exc})") from exc
+            if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+                raise GoldFormatError(f"{path} line {n}: expected a JSON object with a 'question'")
+            row.setdefault("id", f"line-{n}")
+            rows.append(row)
+    except UnreadableFileError as exc:
+        raise GoldFormatError(str(exc)) from exc
     return rows
 
 

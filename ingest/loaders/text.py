@@ -83,21 +83,24 @@ def split_printed_pages(lines: list[str]) -> list[list[str]] | None:
         start = i + 1
     chunks.append(lines[start:])
     # The footer: lines just above each page number that recur on many pages (dates kept apart by digits).
-    counts: Counter[str] = Counter()
-    for chunk in chunks[:-1]:
-        counts.update({_DIGITS.sub("#", x.strip()) for x in [y for y in chunk if y.strip()][-FOOTER_LINES:]})
+    tails = [_tail(chunk) for chunk in chunks[:-1]] + [set()]  # the last page has no number, so no footer
+    counts = Counter(key for chunk, tail in zip(chunks, tails, strict=True)
+                     for key in {_DIGITS.sub("#", chunk[i].strip()) for i in tail})
     footer = {k for k, n in counts.items() if n >= max(2, 0.4 * len(marks))}
     pages: list[list[str]] = []
-    for k, chunk in enumerate(chunks):
-        body = [y for y in chunk if y.strip()]
-        tail = {id(y) for y in body[-FOOTER_LINES:]} if k < len(chunks) - 1 else set()
-        kept = [y for y in chunk if not (id(y) in tail and _DIGITS.sub("#", y.strip()) in footer)]
+    for k, (chunk, tail) in enumerate(zip(chunks, tails, strict=True)):
+        kept = [y for i, y in enumerate(chunk) if not (i in tail and _DIGITS.sub("#", y.strip()) in footer)]
         while kept and not kept[0].strip():
             kept.pop(0)
         pages.append(kept)
         if k == 0:
             pages.extend([] for _ in range(marks[0][1] - 1))  # pages 2..n-1 of the first stretch have no text
     return pages
+
+
+def _tail(chunk: list[str]) -> set[int]:
+    """Positions of the chunk's last FOOTER_LINES non-blank lines."""
+    return set([i for i, y in enumerate(chunk) if y.strip()][-FOOTER_LINES:])
 
 
 def load_text(path: Path) -> LoadedDocument:
