@@ -1,0 +1,63 @@
+"""One council, one name: every spelling of a council reads as its canonical name (vectorstore/councils.json)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from vectorstore.councils import all_councils, canonical_council, councils_named, find_council, related_councils
+
+MANIFEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "ofsted" / "manifest.csv"
+
+
+@pytest.mark.parametrize(("spelling", "canonical"), [
+    ("Bedford", "Bedford"), ("Bedford Borough", "Bedford"), ("Bedford Borough council", "Bedford"),
+    ("Calderdale Metropolitan Borough Council", "Calderdale"), ("Plymouth City Council", "Plymouth"),
+    ("the City of London Corporation", "City of London"), ("London Corporation", "City of London"),
+    ("BCP Council", "Bournemouth, Christchurch and Poole"), ("Telford & Wrekin", "Telford and Wrekin"),
+    ("Hull City Council", "Kingston upon Hull"), ("County Durham", "Durham"), ("St. Helens", "St Helens"),
+    ("London Borough of Hammersmith and Fulham", "Hammersmith and Fulham"), ("Wigan’s", "Wigan"),
+])
+def test_every_spelling_is_one_council(spelling: str, canonical: str) -> None:
+    assert canonical_council(spelling) == canonical
+
+
+def test_an_unknown_council_keeps_its_own_name_without_generic_words() -> None:
+    # the bundled samples' councils are invented: they must still group with their other spellings
+    assert canonical_council("Brackenford City Council") == canonical_council("Brackenford") == "Brackenford"
+    assert canonical_council("") is None
+
+
+def test_london_is_not_the_city_of_london() -> None:
+    assert find_council("London") is None
+    assert councils_named("the London Borough of Barnet") == ["Barnet"]
+
+
+def test_reorganised_councils_know_their_successors_and_predecessors() -> None:
+    assert {c for c, rel, _ in related_councils("Northamptonshire") if rel == "successor"} == {
+        "North Northamptonshire", "West Northamptonshire"}
+    assert related_councils("West Northamptonshire") == (("Northamptonshire", "predecessor", "2021-04-01"),)
+    assert {c for c, _, _ in related_councils("Poole")} == {"Bournemouth, Christchurch and Poole"}
+    assert {c for c, _, _ in related_councils("Cumbria")} == {"Cumberland", "Westmorland and Furness"}
+
+
+def test_names_in_text_longest_first_and_ordinary_words_need_capitals() -> None:
+    assert councils_named("North Northamptonshire and then Northants") == ["North Northamptonshire",
+                                                                           "Northamptonshire"]
+    assert councils_named("reading the letter about Bury") == ["Bury"]
+    assert councils_named("caseloads in the square mile") == []
+
+
+def test_the_list_covers_every_council_in_england_with_childrens_services() -> None:
+    current = [c for c in all_councils() if c.until is None]
+    assert len(current) == 153  # upper-tier authorities in England since April 2023
+    assert len({c.name for c in all_councils()}) == len(all_councils())
+
+
+@pytest.mark.skipif(not MANIFEST.exists(), reason="needs ../shared/data/ofsted/manifest.csv")
+def test_every_council_of_the_shared_ofsted_documents_is_known() -> None:
+    with MANIFEST.open(encoding="utf-8") as fh:
+        unknown = {row["council"] for row in csv.DictReader(fh) if find_council(row["council"]) is None}
+    assert not unknown
