@@ -131,7 +131,7 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
         words = [re.escape(w) for w in s.replace("&", " & ").split()]
         body = r"[\s,-]+".join(w if w != "&" else r"(?:&|and)" for w in words)
         body = body.replace(r"\-", r"[\s-]")
-        exact = s.isupper() or any(ch.isupper() for ch in s[1:]) and " " not in s or s.lower() in _ORDINARY
+        exact = s.isupper() or (any(ch.isupper() for ch in s[1:]) and " " not in s) or s.lower() in _ORDINARY
         out.append((re.compile(rf"(?<![\w-]){body}(?![\w-])", 0 if exact else re.I), name))
     return tuple(out)
 
