@@ -24,7 +24,8 @@ SHARED = ROOT.parent / "shared" / "data"
 KINDS = {"fact", "paraphrase", "theme", "unanswerable", "person", "invented", "followup"}
 CATEGORIES = {c["id"] for c in json.loads((ROOT / "vectorstore" / "taxonomy.json").read_text())["categories"]} \
     if (ROOT / "vectorstore" / "taxonomy.json").exists() else set()
-STOP = set(re.findall(r"[a-z]+", """a an the of to in on at for and or but by with from as is are was were be been being it its this
+STOP = set(re.findall(r"[a-z]+", """
+a an the of to in on at for and or but by with from as is are was were be been being it its this
 that these those there their they them he she his her him we our you your i me my what which who whom whose when
 where why how did do does done had has have having not no can could should would will may might must about into
 over after before during than then so such any all each other some more most very also only just"""))
