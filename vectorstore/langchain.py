@@ -65,7 +65,8 @@ class LatentRetriever(BaseRetriever):
         from vectorstore.records import SearchFilters
 
         raw = dict(self.filters or {}, **kwargs.get("filters", {}) or {})
-        filters = SearchFilters(**{key: tuple(v) if isinstance(v, list) else v for key, v in raw.items()})
+        values: dict[str, Any] = {key: tuple(v) if isinstance(v, list) else v for key, v in raw.items()}
+        filters = SearchFilters(**values)
         hits = self._index().search(query, k=k or self.k, filters=filters)
         docs = []
         for h in hits:
