@@ -344,7 +344,7 @@ def run_beir(args: Any) -> int:
     """`latent eval --beir DIR --run-dir D [--json]`."""
     import sys
 
-    from assistant.commands import emit_json
+    from assistant.cli_common import emit_json
 
     if getattr(args, "server", None):
         print("latent eval --beir builds its own embedded index; --server is ignored", file=sys.stderr)

@@ -1,17 +1,13 @@
 """Findings across documents: the documents × categories matrix of `latent themes --json`, as a shaded table,
 the passages behind one cell, a CSV, and two documents side by side (each category's cited sentences).
 
-HOOK: the matrix comes from `assistant.themes.themes_matrix(index)` (contract shape in design.md: categories,
-documents, cells with document/category/negative/positive/passages). When that function does not exist the tab
-is simply not shown (`matrix_source` returns None); nothing else here depends on it.
+The matrix is `assistant.themes.themes_matrix(index, level=…)` (contract shape in design.md: categories,
+documents, cells with document/category/negative/positive/passages).
 """
 
 from __future__ import annotations
 
 import csv
-import importlib
-import inspect
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,25 +19,6 @@ if TYPE_CHECKING:
 
 Matrix = dict[str, Any]
 SHOWN = 4  # sentences shown per document and category; the rest behind "more"
-
-
-def matrix_source() -> Callable[[Index, str | None], Matrix] | None:
-    """`assistant.themes.themes_matrix` when it exists, else None (the tab is left out). The result takes the
-    index and a level ('latent', 'active', or None for every category)."""
-    try:
-        module = importlib.import_module("assistant.themes")
-    except ImportError:
-        return None
-    fn = getattr(module, "themes_matrix", None)
-    if not callable(fn):
-        return None
-    takes_level = "level" in inspect.signature(fn).parameters
-
-    def matrix(index: Index, level: str | None = None) -> Matrix:
-        m: Matrix = fn(index, level=level) if takes_level else fn(index)
-        return m
-
-    return matrix
 
 
 def _cells(matrix: Matrix) -> dict[tuple[str, str], dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.records import Answer
+from assistant.themes import themes_matrix
 from assistant.web import cards, findings, timeline
 from assistant.web.export import write_exports
 from assistant.web.session import (
@@ -63,7 +64,6 @@ def api_endpoint(ctx: PageContext) -> Any:
 def build_page(ctx: PageContext) -> gr.Blocks:
     docs = ctx.index.documents()
     choices = filter_choices(docs)
-    themes = findings.matrix_source()
 
     with gr.Blocks(title="Latent — cited answers from safeguarding reviews", analytics_enabled=False) as page:
         answers = gr.State([])
@@ -119,8 +119,7 @@ def build_page(ctx: PageContext) -> gr.Blocks:
                 with gr.Accordion("Feedback on answers", open=False, elem_id="feedback"):
                     feedback_status = gr.Markdown(_feedback_summary(ctx))
                     clear_feedback = gr.Button("Clear the feedback log", elem_id="clear-feedback")
-            if themes is not None:
-                _findings_tab(ctx, themes)
+            _findings_tab(ctx)
             _timeline_tab(ctx)
 
         filter_inputs = [kinds, councils, documents, year_from, year_to]
@@ -278,7 +277,7 @@ def _feedback_summary(ctx: PageContext) -> str:
             "Use 👍, 👎 or the flag (“Wrong citation”) under an answer to add one.")
 
 
-def _findings_tab(ctx: PageContext, themes: Any) -> None:
+def _findings_tab(ctx: PageContext) -> None:
     with gr.Tab("Findings across documents", id="findings") as tab:
         gr.Markdown("How often each category is found in each document: the number of passages recording it as "
                     "a weakness, with strengths in brackets (·: none). Select a cell to read its passages.")
@@ -299,7 +298,7 @@ def _findings_tab(ctx: PageContext, themes: Any) -> None:
         compare = gr.HTML(findings.compare_html(ctx.index, {}, None, None), elem_id="findings-compare")
 
         def load(which: str, a: str | None, b: str | None) -> Any:
-            m = themes(ctx.index, None if which == "all" else which)
+            m = themes_matrix(ctx.index, level=None if which == "all" else which)
             path = findings.write_csv(m, ctx.export_dir / f"latent-findings-{uuid.uuid4().hex[:8]}.csv")
             widths: list[str | int] = ["260px", *("118px" for _ in m.get("categories", []))]
             a, b = findings.default_pair(m, a, b)
