@@ -19,12 +19,7 @@ if TYPE_CHECKING:
 
 _NUMBER_WORDS = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
                            r"forty|fifty|sixty|hundred|half|quarter|third|majority|minority|most|all|none)\b", re.I)
-_LABELS = {"workload": "Workload and caseloads", "staffing": "Staffing: turnover, vacancies and agency staff",
-           "leadership_management": "Leadership, management and oversight",
-           "finance_change": "Finance, cuts and organisational change",
-           "systems_tools": "Case-management systems and tools", "procedures_thresholds": "Procedures and thresholds",
-           "multiagency": "Multi-agency arrangements", "training_experience": "Training and experience",
-           "culture": "Culture: imminent danger, escalation, learning"}
+OTHER_FINDINGS = "Other findings"  # the heading of sentences that evidence no latent condition
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,7 @@ def prescribes_or_frames(h: Hit) -> bool:
 
 def _tags(texts: list[str]) -> list[tuple[str | None, float]]:
     """Each sentence's surest latent condition (negative) and the tagger's confidence in it."""
-    from ingest import tag_sentences
+    from vectorstore.taxonomy import tag_sentences
 
     out: list[tuple[str | None, float]] = []
     for tags in tag_sentences(texts):
@@ -196,4 +191,7 @@ def states_a_figure(texts: list[str], kind: str = "number") -> bool:
 
 
 def category_label(category: str | None) -> str:
-    return _LABELS.get(category or "", "Other findings")
+    """The taxonomy's label of a latent condition (`vectorstore/taxonomy/taxonomy.json`), or "Other findings"."""
+    from vectorstore.taxonomy import category_labels
+
+    return category_labels().get(category or "", OTHER_FINDINGS)

@@ -65,8 +65,8 @@ def category_sentences(index: Index, doc_id: str, categories: Iterable[str] | No
     matrix's cells. A passage's tags are the union of its sentences' (`ingest.tag_passage`), so each passage
     counted in a cell gives at least one sentence here; one tagged by an older tagger, whose sentences no longer
     carry the tag, is given whole rather than dropped."""
-    from ingest import tag_sentences
     from vectorstore.sentences import split_sentences
+    from vectorstore.taxonomy import tag_sentences
 
     wanted = set(categories) if categories is not None else None
     out: dict[str, list[CitedSentence]] = {}

@@ -132,11 +132,9 @@ def _header(title: str, council: str | None, count: Callable[[str], int]) -> str
 
 
 def _tag(passages: list[Passage]) -> list[Passage]:
-    try:
-        from ingest.tagger import tag_passage
-    except ImportError:  # the tagger is optional until it ships
-        return passages
     from dataclasses import replace
+
+    from vectorstore.taxonomy.tagger import tag_passage
 
     return [replace(p, tags=tuple(tag_passage(p.text))) for p in passages]
 

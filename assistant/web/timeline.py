@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.web.cards import KIND_LABELS, attr, long_date, source_card, text_html
 from vectorstore.records import Hit
-from vectorstore.taxonomy import load_taxonomy
+from vectorstore.taxonomy import category_labels
 
 if TYPE_CHECKING:
     from vectorstore.index import Index
@@ -119,17 +120,13 @@ def agency_label(key: str | None) -> str:
     return AGENCY_LABELS.get(key, key.capitalize()) if key else NO_AGENCY
 
 
-def category_labels() -> dict[str, str]:
-    return {c.id: c.label for c in load_taxonomy()}
-
-
-def _groups_of(event: dict[str, Any], group_by: str, labels: dict[str, str]) -> list[str]:
+def _groups_of(event: dict[str, Any], group_by: str, labels: Mapping[str, str]) -> list[str]:
     if group_by == "category":
         return [labels.get(c, c) for c in event.get("categories") or []] or [NO_CATEGORY]
     return [agency_label(event.get("agency"))]
 
 
-def _lanes(events: list[dict[str, Any]], group_by: str, labels: dict[str, str]) -> list[str]:
+def _lanes(events: list[dict[str, Any]], group_by: str, labels: Mapping[str, str]) -> list[str]:
     """Rows of the plot: categories in the taxonomy's order (latent, active, defence); agencies in the order they
     first appear, so the chart reads as the case unfolded. The catch-all row comes last."""
     seen: list[str] = []
