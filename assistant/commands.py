@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.cli_common import (
     EXIT_FAILED_INPUT,
@@ -21,6 +21,9 @@ from assistant.cli_common import (
     open_from_args,
     read_jsonl,
 )
+
+if TYPE_CHECKING:
+    from vectorstore.records import SearchFilters
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -68,14 +71,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 # -- search --------------------------------------------------------------------------------------------------
-def filters_from_args(args: argparse.Namespace) -> Any:
+def filters_from_args(args: argparse.Namespace) -> SearchFilters:
     from vectorstore.records import SearchFilters
 
-    def tup(v: list[str] | None) -> tuple[str, ...] | None:
-        return tuple(v) if v else None
-
-    return SearchFilters(kinds=tup(args.kinds), councils=tup(args.councils), documents=tup(args.documents),
-                         year_from=args.year_from, year_to=args.year_to, categories=tup(args.categories))
+    return SearchFilters.from_values(args.kinds, args.councils, args.documents, args.year_from, args.year_to,
+                                     args.categories)
 
 
 def cmd_search(args: argparse.Namespace) -> int:

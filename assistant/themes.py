@@ -21,11 +21,9 @@ if TYPE_CHECKING:
 
 def themes_matrix(index: Index, filters: SearchFilters | None = None, level: str | None = None) -> dict[str, Any]:
     """The `latent themes --json` object: categories, documents, and the non-empty cells."""
-    from vectorstore.search import passes_filters
-
     categories = [c for c in load_taxonomy() if level is None or c.level == level]
     wanted = {c.id for c in categories}
-    docs = [d for d in index.documents() if filters is None or passes_filters(d, filters)]
+    docs = [d for d in index.documents() if filters is None or filters.admits(d)]
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     for d in docs:
         for p in index.passages(d.id):

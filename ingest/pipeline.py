@@ -178,7 +178,7 @@ def ingest_paths(index: Index, paths: list[str | os.PathLike[str]], kind: str | 
         if todo:
             _run(index, todo, kind, report, emit)
     if todo:
-        index.cache()  # rebuild the lexical index and vector matrix once, now, not at the first search
+        index.warm_up()  # rebuild the lexical index and vector matrix once, now, not at the first search
     return report
 
 

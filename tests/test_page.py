@@ -156,10 +156,13 @@ def test_remove_deletes_only_the_uploaded_copy(tmp_path: Path) -> None:
 
 
 def test_filters_from_the_controls() -> None:
-    assert session.filters_from([], None, [], "Any", "") == SearchFilters()
-    f = session.filters_from(["review"], ["Wenmarsh"], ["d1"], "2023", 2017)
+    """The page's controls, the CLI's options and a LangChain dict all become filters through one builder."""
+    assert SearchFilters.from_values([], None, [], "Any", "") == SearchFilters()
+    f = SearchFilters.from_values(["review"], ["Wenmarsh"], ["d1"], "2023", 2017)
     assert f == SearchFilters(kinds=("review",), councils=("Wenmarsh",), documents=("d1",), year_from=2017,
                               year_to=2023)
+    assert SearchFilters.from_values(councils="Wigan", categories=["workload"], year_from=2020) == SearchFilters(
+        councils=("Wigan",), categories=("workload",), year_from=2020)
 
 
 def test_filter_choices_come_from_the_documents() -> None:

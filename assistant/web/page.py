@@ -26,12 +26,12 @@ from assistant.web.session import (
     IngestStatus,
     PageContext,
     filter_choices,
-    filters_from,
     ingest_with_events,
     remove_document,
     save_uploads,
     verdict_of,
 )
+from vectorstore.records import SearchFilters
 
 EXAMPLES = ("What latent conditions preceded Child R's death?",
             "How many children was each social worker in Wenmarsh responsible for at the 2017 focused visit?",
@@ -55,7 +55,7 @@ def api_endpoint(ctx: PageContext) -> Any:
         question = (question or "").strip()
         if not question:
             raise gr.Error("The question is empty.")
-        filters = filters_from(kinds, councils, documents, year_from, year_to)
+        filters = SearchFilters.from_values(kinds, councils, documents, year_from, year_to)
         return ctx.answer(question, filters=filters, history=history or []).to_json()
 
     return ask
@@ -154,7 +154,7 @@ def build_page(ctx: PageContext) -> gr.Blocks:
                                       f"{ctx.first_run.status.done} of {ctx.first_run.status.total} files…"),
                        gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
                 ctx.first_run.wait(1.0)
-            filters = filters_from(*controls)
+            filters = SearchFilters.from_values(*controls)
             try:
                 if ctx.llm_spec:
                     answer = None

@@ -97,24 +97,6 @@ class PageContext:
 
 
 # -- answering -------------------------------------------------------------------------------------------------
-def filters_from(kinds: Sequence[str] | None = None, councils: Sequence[str] | None = None,
-                 documents: Sequence[str] | None = None, year_from: Any = None, year_to: Any = None) -> SearchFilters:
-    """The page's filter controls as SearchFilters; empty controls and 'Any' mean no constraint."""
-    def years(value: Any) -> int | None:
-        text = str(value).strip() if value is not None else ""
-        return int(text) if text.isdigit() else None
-
-    def tup(values: Sequence[str] | None) -> tuple[str, ...] | None:
-        kept = tuple(str(v) for v in values or () if v)
-        return kept or None
-
-    start, end = years(year_from), years(year_to)
-    if start and end and start > end:
-        start, end = end, start
-    return SearchFilters(kinds=tup(kinds), councils=tup(councils), documents=tup(documents), year_from=start,
-                         year_to=end)
-
-
 def history_of(answers: Sequence[Answer]) -> list[dict[str, str]]:
     """Earlier turns as chat messages, for `ask` to make a follow-up standalone."""
     out: list[dict[str, str]] = []
