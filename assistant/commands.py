@@ -152,7 +152,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
     if args.csv:
         Path(args.csv).write_text(matrix_as_csv(matrix), encoding="utf-8")
     if args.json:
-        emit_json(matrix)
+        emit_json(matrix.to_json())
     else:
         print(matrix_as_table(matrix))
     return EXIT_OK
@@ -163,12 +163,12 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
     result = chronology(open_from_args(args), args.doc)
     if args.json:
-        emit_json(result)
+        emit_json(result.to_json())
         return EXIT_OK
-    print(f"{result['document']['title']} — incident date: {result['incident_date'] or 'not stated'}")
-    for e in result["events"]:
-        where = f"p. {e['page']}" + (f", para {e['paragraph']}" if e["paragraph"] else "")
-        print(f"{e['date']}  {(e['agency'] or '-')[:18]:18}  {e['text'][:110]}  ({where})")
+    print(f"{result.document.title} — incident date: {result.incident_date or 'not stated'}")
+    for e in result.events:
+        where = f"p. {e.page}" + (f", para {e.paragraph}" if e.paragraph else "")
+        print(f"{e.date}  {(e.agency or '-')[:18]:18}  {e.text[:110]}  ({where})")
     return EXIT_OK
 
 

@@ -97,6 +97,30 @@ class PageContext:
 
 
 # -- answering -------------------------------------------------------------------------------------------------
+def stream_answer(ctx: PageContext, q: str, past: list[Answer], filters: SearchFilters | None,
+                  ) -> Iterator[tuple[str, Answer | None]]:
+    """(text so far, None) while the model writes, then ('', the verified Answer)."""
+    tokens: queue.Queue[str | None] = queue.Queue()
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["answer"] = ctx.answer(q, past, filters, on_token=tokens.put)
+        except Exception as exc:
+            result["error"] = exc
+        finally:
+            tokens.put(None)
+
+    threading.Thread(target=work, name="latent-answer", daemon=True).start()
+    text = ""
+    while (token := tokens.get()) is not None:
+        text += token
+        yield text, None
+    if "error" in result:
+        raise result["error"]
+    yield "", result["answer"]
+
+
 def history_of(answers: Sequence[Answer]) -> list[dict[str, str]]:
     """Earlier turns as chat messages, for `ask` to make a follow-up standalone."""
     out: list[dict[str, str]] = []
