@@ -296,11 +296,9 @@ def _probes(corpus: Corpus, filters: SearchFilters, hits: list[Hit]) -> list[Hit
                 add([h for h in found if not prescribes_or_frames(h.passage) and not h.boilerplate], cat_id)
         return extra
     for cat_id, (category, cat_vector) in probes.items():
-        request = RankRequest(category.summary, PROBE_TAKE, replace(filters, categories=(cat_id,)),
-                              vector=cat_vector)
-        query = read_query(category.summary)
-        vector = cat_vector if query.text == query.asked else corpus.encode_query(query.text)
-        add(_ranked(corpus, query.text, vector, request)[0], cat_id)
+        # the category's summary is the query, among the passages tagged with it
+        add(rank(corpus, RankRequest(category.summary, PROBE_TAKE, replace(filters, categories=(cat_id,)),
+                                     vector=cat_vector))[0], cat_id)
     return extra
 
 
