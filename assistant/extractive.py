@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from vectorstore.lexical import latent_question_stems, lexical_tokens
 from vectorstore.records import Hit
 from vectorstore.sections import FRAMING, PRESCRIBES, prescribes_or_frames
 from vectorstore.sentences import split_sentences
-
-if TYPE_CHECKING:
-    pass
 
 _NUMBER_WORDS = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
                            r"forty|fifty|sixty|hundred|half|quarter|third|majority|minority|most|all|none)\b", re.I)
