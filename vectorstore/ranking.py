@@ -103,6 +103,10 @@ class Corpus:
     embedding_id: str
 
 
+# A ranked row before it becomes a Hit: (row, score, the lists that found it with its rank in each, its boost).
+Ranked = tuple[int, float, tuple[tuple[str, int], ...], float]
+
+
 def rank(corpus: Corpus, request: RankRequest) -> tuple[list[Hit], QueryHints | None]:
     """The ranked, explained hits for a request (best first; for a latent question, the probes follow the k
     best), and what the query named (None for a single retriever)."""
@@ -111,39 +115,57 @@ def rank(corpus: Corpus, request: RankRequest) -> tuple[list[Hit], QueryHints | 
         return [], None
     vector = request.vector if request.vector is not None and query.text == query.asked else \
         corpus.encode_query(query.text)
-    hits, hints = _ranked(corpus, query.text, vector, request)
+    ranked, hints = _ranked(corpus, query.text, vector, request)
+    probes = category_probes(corpus) if request.latent else {}
+    hits = _explained(corpus, vector, probes, ranked)
+    settings = request.settings or corpus.settings
+    if request.method == "hybrid" and settings.reranker != "none":
+        from vectorstore.rerank import load_reranker
+
+        hits = load_reranker(settings.reranker).rerank(query.text, hits)
     if request.latent:
-        hits = hits + _probes(corpus, request.filters, hits)
-    return _measured(corpus, hits, vector, request.latent), hints
+        extra = _probes(corpus, request.filters, {r[0] for r in ranked})
+        hits += _explained(corpus, vector, probes, [r for _, r in extra], [category for category, _ in extra])
+    return hits, hints
 
 
 def _ranked(corpus: Corpus, text: str, vector: np.ndarray, request: RankRequest,
-            ) -> tuple[list[Hit], QueryHints | None]:
+            ) -> tuple[list[Ranked], QueryHints | None]:
     cache, docs = corpus.cache, corpus.docs
-    settings = request.settings or corpus.settings
     if request.method == "dense":
         rows = dense_ranking(cache, vector, request.k, filter_mask(cache, docs, request.filters))
         with one_blas_thread():
             scores = [float(s) for s in cache.vectors[rows] @ vector] if rows else []
-        return [_hit(cache, docs, row, score, Explanation(lists=(("dense", r + 1),)))
-                for r, (row, score) in enumerate(zip(rows, scores, strict=True))], None
+        return [(row, score, (("dense", r + 1),), 0.0) for r, (row, score) in enumerate(zip(rows, scores,
+                                                                                          strict=True))], None
     if request.method == "lexical":
         scored = lexical_scored(cache, text, request.k, filter_mask(cache, docs, request.filters))
-        return [_hit(cache, docs, row, score, Explanation(lists=(("lexical", r + 1),)))
-                for r, (row, score) in enumerate(scored)], None
+        return [(row, score, (("lexical", r + 1),), 0.0) for r, (row, score) in enumerate(scored)], None
+    settings = request.settings or corpus.settings
     ranked, found, bonus, hints = _fused(corpus, text, vector, request.k, request.filters, settings)
-    hits = [_hit(cache, docs, row, score, Explanation(lists=tuple(found[row]), boost=bonus.get(row, 0.0)))
-            for row, score in ranked]
-    if settings.reranker != "none":
-        from vectorstore.rerank import load_reranker
-
-        hits = load_reranker(settings.reranker).rerank(text, hits)
-    return hits, hints
+    return [(row, score, tuple(found[row]), bonus.get(row, 0.0)) for row, score in ranked], hints
 
 
-def _hit(cache: SearchCache, docs: dict[str, DocumentInfo], row: int, score: float, why: Explanation) -> Hit:
-    p = cache.passages[row]
-    return Hit(p, docs[p.doc_id], score, bool(cache.boilerplate[row]), why)
+def _explained(corpus: Corpus, vector: np.ndarray, probes: dict[str, tuple[Category, np.ndarray]],
+               ranked: list[Ranked], probe: list[str] | None = None) -> list[Hit]:
+    """Ranked rows as Hits, each with its cosine to the query and (latent questions, `probes` given) to the summary
+    of each latent category it is tagged with as a weakness: a passage close to "Workload and capacity: caseload,
+    …" is evidence too. `probe` names the category that brought in each row, when a probe did."""
+    cache, docs = corpus.cache, corpus.docs
+    rows = [r[0] for r in ranked]
+    with one_blas_thread():
+        similarities = (cache.vectors[rows] @ vector).tolist() if rows else []
+    hits = []
+    for i, (row, score, lists, boost) in enumerate(ranked):
+        p = cache.passages[row]
+        category_similarity = None
+        for t in p.tags if probes else ():
+            if t.category in probes and t.polarity == "negative":
+                s = float(cache.vectors[row] @ probes[t.category][1])
+                category_similarity = s if category_similarity is None else max(category_similarity, s)
+        hits.append(Hit(p, docs[p.doc_id], score, bool(cache.boilerplate[row]),
+                        Explanation(lists, boost, probe[i] if probe else None, similarities[i], category_similarity)))
+    return hits
 
 
 def _fused(corpus: Corpus, query: str, vector: np.ndarray, k: int, filters: SearchFilters,
@@ -272,17 +294,17 @@ def category_probes(corpus: Corpus) -> dict[str, tuple[Category, np.ndarray]]:
     return _PROBES[corpus.embedding_id]
 
 
-def _probes(corpus: Corpus, filters: SearchFilters, hits: list[Hit]) -> list[Hit]:
-    """The best passages tagged with each latent category, after `hits` (and not repeating them)."""
+def _probes(corpus: Corpus, filters: SearchFilters, taken: set[int]) -> list[tuple[str, Ranked]]:
+    """The best rows tagged with each latent category (and not already `taken`), each with its category."""
     cache = corpus.cache
-    seen = {h.id for h in hits}
-    extra: list[Hit] = []
+    seen = set(taken)
+    extra: list[tuple[str, Ranked]] = []
 
-    def add(found: list[Hit], category: str) -> None:
-        for h in found[:PROBE_TAKE]:
-            if h.id not in seen:
-                seen.add(h.id)
-                extra.append(replace(h, why=replace(h.why, probe=category)))
+    def add(found: list[Ranked], category: str) -> None:
+        for r in found[:PROBE_TAKE]:
+            if r[0] not in seen:
+                seen.add(r[0])
+                extra.append((category, r))
 
     probes = category_probes(corpus)
     if filters.documents and len(filters.documents) <= PROBE_DOCUMENTS:
@@ -292,29 +314,13 @@ def _probes(corpus: Corpus, filters: SearchFilters, hits: list[Hit]) -> list[Hit
             rows = reading_order(cache, doc_id)
             for cat_id, (_category, cat_vector) in probes.items():
                 ordered = surest_first(cache, rows, category_confidence(cache, cat_id), cat_vector)
-                found = [_hit(cache, corpus.docs, r, 0.0, Explanation()) for r in ordered]
-                add([h for h in found if not prescribes_or_frames(h.passage) and not h.boilerplate], cat_id)
+                add([(r, 0.0, (), 0.0) for r in ordered
+                     if not prescribes_or_frames(cache.passages[r]) and not cache.boilerplate[r]], cat_id)
         return extra
     for cat_id, (category, cat_vector) in probes.items():
         # the category's summary is the query, among the passages tagged with it
-        add(rank(corpus, RankRequest(category.summary, PROBE_TAKE, replace(filters, categories=(cat_id,)),
-                                     vector=cat_vector))[0], cat_id)
+        query = read_query(category.summary)
+        vector = cat_vector if query.text == query.asked else corpus.encode_query(query.text)
+        request = RankRequest(query, PROBE_TAKE, replace(filters, categories=(cat_id,)))
+        add(_ranked(corpus, query.text, vector, request)[0], cat_id)
     return extra
-
-
-def _measured(corpus: Corpus, hits: list[Hit], vector: np.ndarray, latent: bool) -> list[Hit]:
-    """Each hit with its cosine to the query, and (latent questions) to the summary of each latent category it is
-    tagged with as a weakness: a passage close to "Workload and capacity: caseload, …" is evidence too."""
-    cache = corpus.cache
-    probes = category_probes(corpus) if latent else {}
-    out = []
-    for h in hits:
-        row = cache.row_of[h.id]
-        similarity = float(cache.vectors[row] @ vector)
-        category_similarity = None
-        for t in h.passage.tags:
-            if t.category in probes and t.polarity == "negative":
-                s = float(cache.vectors[row] @ probes[t.category][1])
-                category_similarity = s if category_similarity is None else max(category_similarity, s)
-        out.append(replace(h, why=replace(h.why, similarity=similarity, category_similarity=category_similarity)))
-    return out
