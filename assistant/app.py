@@ -11,9 +11,8 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from assistant.commands import samples_dir
 
 if TYPE_CHECKING:
     from assistant.web.session import PageContext
@@ -23,6 +22,7 @@ PRIVACY_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "TRAN
                "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False", "HF_DATASETS_OFFLINE": "1",
                "DO_NOT_TRACK": "1"}
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples" / "docs"  # what the first run ingests
 
 
 def set_privacy_environment() -> None:
@@ -56,7 +56,7 @@ def build_app(index: Index, samples: bool = False, llm_spec: str | None = None,
     ctx = PageContext(index, llm_spec, base_url)
     # After Gradio's import, not alongside it: measured on 2 busy cores, loading the model while Gradio imports
     # delays the page by ~4 s and the first answer by ~2 s (both are mostly Python, holding the GIL).
-    started = samples and ctx.first_run.start(index, samples_dir(), terminal=IngestProgress())
+    started = samples and ctx.first_run.start(index, SAMPLES_DIR, terminal=IngestProgress())
     if not started:
         threading.Thread(target=_warm_up, args=(index,), name="latent-warm-up", daemon=True).start()
     return build_page(ctx), ctx

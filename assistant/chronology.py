@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vectorstore.dates import find_dates
+from vectorstore.records import DocumentInfo
 from vectorstore.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -39,7 +40,21 @@ class Event:
                 "incident": self.incident}
 
 
-def chronology(index: Index, doc_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Chronology:
+    """One document's dated events in date order, and the incident date (contract: `latent timeline --json`)."""
+
+    document: DocumentInfo
+    incident_date: str | None  # the death or harm, where stated; else the end of the review period
+    events: tuple[Event, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.document
+        return {"document": {"id": d.id, "title": d.title, "child": d.child, "council": d.council},
+                "incident_date": self.incident_date, "events": [e.to_json() for e in self.events]}
+
+
+def chronology(index: Index, doc_id: str) -> Chronology:
     """Events of one document in date order, and the incident date (the death or harm) where stated."""
     doc = index.find_document(doc_id)
     events: list[Event] = []
@@ -57,8 +72,7 @@ def chronology(index: Index, doc_id: str) -> dict[str, Any]:
                                 bool(_INCIDENT.search(text))))
     events.sort(key=lambda e: (e.date, e.page))
     incident = _incident_date(events, doc.period_end)
-    return {"document": {"id": doc.id, "title": doc.title, "child": doc.child, "council": doc.council},
-            "incident_date": incident, "events": [e.to_json() for e in _dedupe(events)]}
+    return Chronology(doc, incident, tuple(_dedupe(events)))
 
 
 def _incident_date(events: list[Event], period_end: str | None) -> str | None:

@@ -11,6 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from vectorstore.records import KINDS  # dataclasses only: `latent --help` stays instant
+
 EXAMPLES = """examples:
   latent ingest ~/reviews                      ingest a folder (walked recursively)
   latent search "caseloads of social workers" -k 5 --council Wigan --year-from 2020
@@ -37,8 +39,7 @@ def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kind", action="append", metavar="KIND", dest="kinds",
-                   choices=["review", "inspection", "focused_visit", "coroner_report", "literature", "other"],
+    p.add_argument("--kind", action="append", metavar="KIND", dest="kinds", choices=KINDS,
                    help="only this kind of document (repeatable)")
     p.add_argument("--council", action="append", metavar="NAME", dest="councils", help="only this council")
     p.add_argument("--doc", action="append", metavar="DOC", dest="documents", help="only this document")
@@ -57,8 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="add files and folders to the index")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--kind", choices=["review", "inspection", "focused_visit", "coroner_report", "literature",
-                                      "other"], help="override the detected kind of document")
+    p.add_argument("--kind", choices=KINDS, help="override the detected kind of document")
     p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
     p = sub.add_parser("search", help="find passages (dense + lexical, fused)")

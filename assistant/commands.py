@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-EXIT_OK, EXIT_FAILED_INPUT, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl+C
+from assistant.cli_common import (
+    EXIT_FAILED_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    emit_json,
+    need_input_file,
+    need_output_folder,
+    open_from_args,
+    read_jsonl,
+)
+
+if TYPE_CHECKING:
+    from vectorstore.records import SearchFilters
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -40,64 +52,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return EXIT_OK
 
 
-class UsageError(Exception):
-    """Arguments that parse but do not make sense together."""
-
-
-def open_from_args(args: argparse.Namespace) -> Any:
-    from vectorstore.embedding import set_offline_environment
-    from vectorstore.index import open_index
-    from vectorstore.settings import get_settings
-
-    set_offline_environment()
-    settings = get_settings()
-    model = getattr(args, "model", None)
-    if model:
-        settings = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"model": model})})
-    return open_index(getattr(args, "index", None), getattr(args, "server", None), settings)
-
-
-def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
-def need_input_file(path: str, option: str) -> None:
-    """A file named by an option must exist and be readable, checked before any slow start (the model, the
-    index): a typo is a usage error (exit 2), not a traceback."""
-    p = Path(path)
-    if p.is_dir():
-        raise UsageError(f"{option} {path}: is a folder, not a file")
-    if not p.exists():
-        raise UsageError(f"{option} {path}: no such file")
-    if not os.access(p, os.R_OK):
-        raise UsageError(f"{option} {path}: not readable (permission denied)")
-
-
-def need_output_folder(path: str, option: str) -> None:
-    """A file to be written at the end of a long run: its folder must exist now, not after the work is done."""
-    parent = Path(path).parent
-    if not parent.is_dir():
-        raise UsageError(f"{option} {path}: the folder {parent} does not exist")
-    if Path(path).is_dir():
-        raise UsageError(f"{option} {path}: is a folder, not a file")
-
-
-def read_jsonl(path: str, key: str) -> Iterator[tuple[Any, str]]:
-    """(id, text) per line of a JSON-lines file; other keys are ignored."""
-    from assistant.jsonlines import UnreadableFileError, numbered_lines
-
-    try:
-        for n, line in numbered_lines(path):
-            try:
-                row = json.loads(line)
-                yield row.get("id", n), str(row[key])
-            except (json.JSONDecodeError, KeyError, AttributeError, TypeError) as exc:
-                raise UsageError(f"{path} line {n}: expected a JSON object with '{key}' ({exc})") from exc
-    except UnreadableFileError as exc:
-        raise UsageError(str(exc)) from exc
-
-
 # -- ingest --------------------------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.progress import IngestProgress
@@ -117,14 +71,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 # -- search --------------------------------------------------------------------------------------------------
-def filters_from_args(args: argparse.Namespace) -> Any:
+def filters_from_args(args: argparse.Namespace) -> SearchFilters:
     from vectorstore.records import SearchFilters
 
-    def tup(v: list[str] | None) -> tuple[str, ...] | None:
-        return tuple(v) if v else None
-
-    return SearchFilters(kinds=tup(args.kinds), councils=tup(args.councils), documents=tup(args.documents),
-                         year_from=args.year_from, year_to=args.year_to, categories=tup(args.categories))
+    return SearchFilters.from_values(args.kinds, args.councils, args.documents, args.year_from, args.year_to,
+                                     args.categories)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -201,7 +152,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
     if args.csv:
         Path(args.csv).write_text(matrix_as_csv(matrix), encoding="utf-8")
     if args.json:
-        emit_json(matrix)
+        emit_json(matrix.to_json())
     else:
         print(matrix_as_table(matrix))
     return EXIT_OK
@@ -212,12 +163,12 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
     result = chronology(open_from_args(args), args.doc)
     if args.json:
-        emit_json(result)
+        emit_json(result.to_json())
         return EXIT_OK
-    print(f"{result['document']['title']} — incident date: {result['incident_date'] or 'not stated'}")
-    for e in result["events"]:
-        where = f"p. {e['page']}" + (f", para {e['paragraph']}" if e["paragraph"] else "")
-        print(f"{e['date']}  {(e['agency'] or '-')[:18]:18}  {e['text'][:110]}  ({where})")
+    print(f"{result.document.title} — incident date: {result.incident_date or 'not stated'}")
+    for e in result.events:
+        where = f"p. {e.page}" + (f", para {e.paragraph}" if e.paragraph else "")
+        print(f"{e.date}  {(e.agency or '-')[:18]:18}  {e.text[:110]}  ({where})")
     return EXIT_OK
 
 
@@ -294,10 +245,6 @@ def need_free_port(host: str, port: int) -> None:
 
 def _index_is_default(args: argparse.Namespace) -> bool:
     return getattr(args, "index", None) is None and not os.environ.get("LATENT_INDEX")
-
-
-def samples_dir() -> Path:
-    return Path(__file__).resolve().parent / "samples" / "docs"
 
 
 # -- eval (assistant.evaluation) -----------------------------------------------------------------------------

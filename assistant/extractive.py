@@ -5,26 +5,17 @@ with its citation. Every sentence is a verbatim span of the passage it cites (sp
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from vectorstore.cache import lexical_tokens
+from vectorstore.lexical import latent_question_stems, lexical_tokens
 from vectorstore.records import Hit
+from vectorstore.sections import FRAMING, PRESCRIBES, prescribes_or_frames
 from vectorstore.sentences import split_sentences
-
-if TYPE_CHECKING:
-    pass
 
 _NUMBER_WORDS = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
                            r"forty|fifty|sixty|hundred|half|quarter|third|majority|minority|most|all|none)\b", re.I)
-_LABELS = {"workload": "Workload and caseloads", "staffing": "Staffing: turnover, vacancies and agency staff",
-           "leadership_management": "Leadership, management and oversight",
-           "finance_change": "Finance, cuts and organisational change",
-           "systems_tools": "Case-management systems and tools", "procedures_thresholds": "Procedures and thresholds",
-           "multiagency": "Multi-agency arrangements", "training_experience": "Training and experience",
-           "culture": "Culture: imminent danger, escalation, learning"}
+OTHER_FINDINGS = "Other findings"  # the heading of sentences that evidence no latent condition
 
 
 @dataclass(frozen=True)
@@ -52,15 +43,18 @@ _LETTER_HEAD = re.compile(r"\bDear (?:Mr|Mrs|Ms|Miss|Mx|Dr|Professor|Councillor|
 _ABOUT_THE_VISIT = re.compile(r"^\s*(?:(?:His|Her) Majesty[’']s Inspectors? for this (?:visit|inspection)|"
                               r"The lead inspector|Inspectors (?:looked|reviewed|considered|spoke|met|also)|"
                               r"This letter summarises|This visit was carried out)\b")
-_PRESCRIBES = re.compile(r"^\s*(recommendations?\b|\d+(\.\d+)*\.?\s+recommendations?\b)", re.I)  # "7. Recommendations"
-_FRAMING = re.compile(r"\b(introduction|methodology|method|terms of reference|review process|about this|glossary|"
-                      r"contents|acknowledg|references|purpose of the review)", re.I)
 
 
-def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[str, float] | None = None,
-               ) -> list[Candidate]:
-    """Every sentence of the hits, scored: how close its passage is to the question (cosine), words shared with
-    the question, and (for why / latent-conditions questions) whether it states an organisational condition,
+def closeness(h: Hit, latent: bool) -> float:
+    """How close a hit's passage is to the question (cosine, from the ranking); for a latent-conditions question a
+    passage close to the summary of a latent category it is tagged with counts as close too."""
+    c = h.why.category_similarity
+    return max(h.why.similarity, c) if latent and c is not None else h.why.similarity
+
+
+def candidates(question: str, hits: list[Hit], latent: bool) -> list[Candidate]:
+    """Every sentence of the hits, scored: how close its passage is to the question (`closeness`), words shared
+    with the question, and (for why / latent-conditions questions) whether it states an organisational condition,
     with sentences from a review's framing sections (introduction, methodology) demoted."""
     spans: list[tuple[Hit, int, int, int]] = []
     for rank, h in enumerate(hits):
@@ -77,20 +71,20 @@ def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[st
         # "What latent conditions preceded Child R's death?" asks for conditions, not for sentences that repeat
         # its words: those are the review's framing ("the circumstances of Child R's death…"). Only what the
         # question names as its topic ("management absence", "IT") is matched word for word.
-        q -= _latent_question_stems() | {t for h in hits for t in _name_stems(h)}
+        q -= latent_question_stems() | _name_stems(hits)
     tagged = _tags(texts) if latent else [(None, 0.0)] * len(texts)
-    sims = similarity or {}
+    sims = {h.id: closeness(h, latent) for h in hits}
     out = []
     for (h, rank, a, _end), text, stems, (cat, conf) in zip(spans, texts, lexical_tokens(texts), tagged,
                                                             strict=True):
         s = frozenset(stems)
         overlap = len(q & s) / max(1, len(q))
-        score = 1.5 * sims.get(h.id, 0.0) + 0.5 / (1 + rank) + 0.8 * overlap
+        score = 1.5 * sims[h.id] + 0.5 / (1 + rank) + 0.8 * overlap
         if latent:
             score += 0.6 if cat else 0.0
-            score -= 0.5 if _FRAMING.search(h.passage.section or "") else 0.0
+            score -= 0.5 if FRAMING.search(h.passage.section or "") else 0.0
             # a recommendation prescribes what should change; it is not evidence of what the conditions were
-            score -= 0.5 if _PRESCRIBES.search(text) or _PRESCRIBES.search(h.passage.section or "") else 0.0
+            score -= 0.5 if PRESCRIBES.search(text) or PRESCRIBES.search(h.passage.section or "") else 0.0
         if text.rstrip()[-1:] not in ".!?)\"”’":
             score -= 0.3  # a heading or a fragment, not a statement
         if _ABOUT_THE_VISIT.search(text):
@@ -99,36 +93,16 @@ def candidates(question: str, hits: list[Hit], latent: bool, similarity: dict[st
     return out
 
 
-# How latent-condition questions are asked (scope.LATENT_QUESTION's words and their companions).
-_LATENT_QUESTION_WORDS = ("latent conditions condition organisational organizational factors factor systemic system "
-                          "underlying contributed contribute contributing contribution preceded precede before prior "
-                          "led lead leading death died dying harm harmed injury injuries killed case why wrong went "
-                          "root cause causes problems pressures themes concerns failings shortcomings lessons "
-                          "recurring part play played role affect affected")
-
-
-@functools.cache
-def _latent_question_stems() -> frozenset[str]:
-    from vectorstore.search import _question_stems
-
-    return frozenset(lexical_tokens([_LATENT_QUESTION_WORDS])[0]) | _question_stems()
-
-
-def _name_stems(h: Hit) -> set[str]:
-    """The child, council and kind of a retrieved document, as stems: every passage there shares them."""
-    d = h.document
-    return set(lexical_tokens([" ".join(x for x in (d.child, d.council) if x)])[0]) if (d.child or d.council) else set()
-
-
-def prescribes_or_frames(h: Hit) -> bool:
-    """A passage from a recommendations section or a framing one (introduction, methodology…)."""
-    section = h.passage.section or ""
-    return bool(_PRESCRIBES.search(section) or _PRESCRIBES.search(h.text) or _FRAMING.search(section))
+def _name_stems(hits: list[Hit]) -> set[str]:
+    """The child and council of each retrieved document, as stems: every passage there shares them."""
+    names = list(dict.fromkeys(" ".join(x for x in (h.document.child, h.document.council) if x) for h in hits))
+    names = [n for n in names if n]
+    return {t for tokens in lexical_tokens(names) for t in tokens} if names else set()
 
 
 def _tags(texts: list[str]) -> list[tuple[str | None, float]]:
     """Each sentence's surest latent condition (negative) and the tagger's confidence in it."""
-    from ingest import tag_sentences
+    from vectorstore.taxonomy import tag_sentences
 
     out: list[tuple[str | None, float]] = []
     for tags in tag_sentences(texts):
@@ -153,7 +127,7 @@ def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: 
         # The best sentence of each of the top passages leads: retrieval's best evidence is always quoted.
         for rank in range(LEAD_PASSAGES if not per_category else LATENT_LEAD_PASSAGES):
             lead = [c for c in ranked if c.rank == rank and (not quantity or states_a_figure([c.text], quantity))
-                    and not (per_category and prescribes_or_frames(c.hit))][:1]
+                    and not (per_category and prescribes_or_frames(c.hit.passage))][:1]
             if lead and novel(lead[0]) and lead[0].score >= 0.5 * ranked[0].score:
                 chosen.extend(lead)
     if per_category:
@@ -161,7 +135,8 @@ def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: 
         floor = 0.6 * ranked[0].score  # a category earns a line only with evidence near the best's strength
         # per category, the sentence the tagger is surest states that condition (in steps of 0.05; then the
         # best scored): the question's own words say little about which sentence shows caseloads or cuts
-        by_category = sorted((c for c in ranked if c.category and c.score >= floor and not prescribes_or_frames(c.hit)),
+        by_category = sorted((c for c in ranked if c.category and c.score >= floor
+                              and not prescribes_or_frames(c.hit.passage)),
                              key=lambda c: (-round(c.confidence * 20), -c.score))
         for c in by_category:
             if c.category and seen.get(c.category, 0) < per_category and novel(c) and len(chosen) < limit:
@@ -172,7 +147,7 @@ def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: 
             break
         if quantity and not states_a_figure([c.text], quantity):
             continue
-        if per_category and prescribes_or_frames(c.hit):
+        if per_category and prescribes_or_frames(c.hit.passage):
             continue  # what a review recommends is not a condition it found
         if novel(c) and c.score > 0.6:
             chosen.append(c)
@@ -196,4 +171,7 @@ def states_a_figure(texts: list[str], kind: str = "number") -> bool:
 
 
 def category_label(category: str | None) -> str:
-    return _LABELS.get(category or "", "Other findings")
+    """The taxonomy's label of a latent condition (`vectorstore/taxonomy/taxonomy.json`), or "Other findings"."""
+    from vectorstore.taxonomy import category_labels
+
+    return category_labels().get(category or "", OTHER_FINDINGS)

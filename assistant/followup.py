@@ -7,12 +7,16 @@ has no subject of its own) inherits the previous standalone question, with the n
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+# Earlier turns: (question, answer) pairs, or chat messages {"role", "content"} as Gradio gives them.
+History = Sequence[tuple[str, str] | dict[str, str]]
 
 _LEANS = re.compile(r"^\s*(and|also|what about|how about|and what about|what of|same for|or)\b[\s,]*", re.I)
 _PRONOUNS = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her)\b", re.I)
 
 
-def previous_question(history: list[tuple[str, str]] | list[dict[str, str]] | None) -> str | None:
+def previous_question(history: History | None) -> str | None:
     """The last user question in a history of (question, answer) pairs or chat messages."""
     if not history:
         return None
@@ -25,7 +29,7 @@ def previous_question(history: list[tuple[str, str]] | list[dict[str, str]] | No
     return None
 
 
-def make_standalone(question: str, history: list[tuple[str, str]] | list[dict[str, str]] | None) -> str:
+def make_standalone(question: str, history: History | None) -> str:
     """'and the police?' after 'What did the review say about information sharing by health?' becomes
     'What did the review say about information sharing by the police?'."""
     before = previous_question(history)

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 from assistant.extractive import Candidate
 from vectorstore.records import Hit, SearchFilters
-from vectorstore.search import passes_filters
 
 if TYPE_CHECKING:
     from vectorstore.index import Index
-    from vectorstore.records import DocumentInfo
+    from vectorstore.records import DocumentInfo, Passage
 
 # "Which councils were judged inadequate?", "How many local authorities were rated outstanding in 2023?"
 _ASKED = re.compile(
@@ -40,18 +39,21 @@ def judged_reports(index: Index, judgement: str, filters: SearchFilters,
                    years: tuple[int, ...]) -> tuple[list[tuple[DocumentInfo, Hit, int, int]], int]:
     """Each inspection report with that judgement (in the filters and years asked), with the passage and the
     sentence span stating it; and how many inspection reports there are to count from."""
-    reports = [d for d in index.documents() if d.kind == "inspection" and passes_filters(d, filters)
+    reports = [d for d in index.documents() if d.kind == "inspection" and filters.admits(d)
                and (not years or (d.published and int(d.published[:4]) in years))]
+    judged = sorted((d for d in reports if d.judgement == judgement), key=lambda d: (d.council or d.title,
+                                                                                   d.published or ""))
+    passages = index.passages_of([d.id for d in judged])
     found = []
-    for d in sorted((d for d in reports if d.judgement == judgement), key=lambda d: (d.council or d.title,
-                                                                                   d.published or "")):
-        stated = _statement(index, d, judgement)
+    for d in judged:
+        stated = _statement(passages[d.id], d, judgement)
         if stated is not None:
             found.append(stated)
     return found, len(reports)
 
 
-def _statement(index: Index, doc: DocumentInfo, judgement: str) -> tuple[DocumentInfo, Hit, int, int] | None:
+def _statement(passages: list[Passage], doc: DocumentInfo, judgement: str,
+               ) -> tuple[DocumentInfo, Hit, int, int] | None:
     """The passage and the span of its text stating the report's judgement: the grade table's "Overall
     effectiveness Inadequate" or the summary's "Children's services in Surrey are inadequate". Only that span is
     quoted: the table's cells, and a cover page's lines before the summary, run together without full stops."""
@@ -60,7 +62,7 @@ def _statement(index: Index, doc: DocumentInfo, judgement: str) -> tuple[Documen
     summary = r"improvement to be good" if ri else re.escape(judgement)
     stated = re.compile(rf"overall effectiveness:?\s+{cell}\b|"
                         rf"children[’']s services in [A-Z][\w ,&’'-]{{1,60}}? (?:are|is|requires?)\s+{summary}\b", re.I)
-    for p in index.passages(doc.id)[:40]:  # the headline is on the first pages
+    for p in passages[:40]:  # the headline is on the first pages
         m = stated.search(p.text)
         if m:
             return doc, Hit(p, doc, 1.0), m.start(), m.end()

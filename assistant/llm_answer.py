@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from assistant.records import Answer, Citation
+from assistant.records import Answer, CitationNumbers
 from prompts import NEAREST_INTRO, REFUSAL, REMOTE_NOTICE, UNSUPPORTED_MARK, load_template
 from vectorstore.records import Hit
+
+if TYPE_CHECKING:
+    from vectorstore.index import Index
 
 MAX_PASSAGES = 6
 LEXICAL_SUPPORT = 0.6  # share of a sentence's content words found in the passage it cites
@@ -81,7 +84,7 @@ def rewrite_followup(llm: Any, question: str, history: Any) -> str:
     return text[0].strip() if text and text[0].strip() else question
 
 
-def answer_with_llm(llm: Any, question: str, standalone: str, hits: list[Hit], index: Any,
+def answer_with_llm(llm: Any, question: str, standalone: str, hits: list[Hit], index: Index,
                     on_token: Callable[[str], None] | None = None, unsupported: str = "flag") -> Answer:
     from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -121,10 +124,10 @@ def _units(line: str) -> list[tuple[str, str]]:
     return [(t, k) for t, k in units]
 
 
-def verify(raw: str, question: str, standalone: str, shown: list[Hit], hits: list[Hit], index: Any,
+def verify(raw: str, question: str, standalone: str, shown: list[Hit], hits: list[Hit], index: Index,
            unsupported: str = "flag") -> Answer:
     """Map keys to passages, drop invented keys, check each sentence against what it cites, renumber."""
-    from vectorstore.cache import lexical_tokens
+    from vectorstore.lexical import lexical_tokens
     from vectorstore.sentences import split_sentences
 
     sentences: list[tuple[str, list[int]]] = []
@@ -138,36 +141,27 @@ def verify(raw: str, question: str, standalone: str, shown: list[Hit], hits: lis
                 keys = [int(k) for k in _KEY.findall(key_text)] if j == len(spans) - 1 else []
                 # invented keys (no such passage) are dropped here
                 sentences.append((body, [k for k in dict.fromkeys(keys) if 1 <= k <= len(shown)]))
-    embed = index.embedder
     bodies = [s for s, _ in sentences]
-    vectors = embed.encode(bodies) if bodies else []
-    cache = index.cache()
+    semantic = index.text_similarity(bodies, [h.id for h in shown])  # [sentence][passage shown]
     stems = lexical_tokens(bodies) if bodies else []
     passage_stems = [set(t) for t in lexical_tokens([h.text for h in shown])]
-    numbers: dict[str, int] = {}
-    quotes: dict[str, list[str]] = {}
+    numbers = CitationNumbers()
     lines: list[str] = []
     supported = 0
     for i, (body, keys) in enumerate(sentences):
         ok_keys = []
         for k in keys:
-            h = shown[k - 1]
             words = set(stems[i])
             lexical = len(words & passage_stems[k - 1]) / max(1, len(words))
-            row = cache.row_of.get(h.id)
-            semantic = float(cache.vectors[row] @ vectors[i]) if row is not None else 0.0
-            if lexical >= LEXICAL_SUPPORT or semantic >= SEMANTIC_SUPPORT:
+            if lexical >= LEXICAL_SUPPORT or semantic[i][k - 1] >= SEMANTIC_SUPPORT:
                 ok_keys.append(k)
         if ok_keys:
             supported += 1
-            ns = [numbers.setdefault(shown[k - 1].id, len(numbers) + 1) for k in ok_keys]
-            for k in ok_keys:
-                quotes.setdefault(shown[k - 1].id, []).append(body)
+            ns = [numbers.cite(shown[k - 1], body) for k in ok_keys]
             lines.append(f"{body} " + "".join(f"[{n}]" for n in ns))
         elif unsupported != "remove":
             lines.append(f"{body} {UNSUPPORTED_MARK}")
-    by_id = {h.id: h for h in shown}
-    citations = [Citation(n, by_id[i], tuple(quotes.get(i, ()))) for i, n in numbers.items()]
+    citations = numbers.citations()
     share = supported / len(sentences) if sentences else 0.0
     if not supported:
         return Answer(question, f"{REFUSAL}\nNo sentence of the model's answer is supported by the passages.\n"

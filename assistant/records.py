@@ -25,6 +25,26 @@ class Citation:
                 "doc_id": h["doc_id"], "quotes": list(self.quotes)}
 
 
+class CitationNumbers:
+    """Citation numbers in order of first use, and the sentences the answer quotes from each source: extractive
+    and LLM answers number their sources the same way."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self._hits: dict[str, Hit] = {}
+        self._quotes: dict[str, list[str]] = {}
+
+    def cite(self, hit: Hit, quote: str) -> int:
+        """The number of `hit` (a new one the first time it is cited), with `quote` added to what it is cited for."""
+        n = self._numbers.setdefault(hit.id, len(self._numbers) + 1)
+        self._hits[hit.id] = hit
+        self._quotes.setdefault(hit.id, []).append(quote)
+        return n
+
+    def citations(self) -> list[Citation]:
+        return [Citation(n, self._hits[i], tuple(self._quotes[i])) for i, n in self._numbers.items()]
+
+
 @dataclass
 class Answer:
     """A cited answer, or a refusal with the nearest passages (design.md: `latent ask --json`)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-from vectorstore.query import LATENT_QUESTION
+from vectorstore.query import LATENT_QUESTION, QUESTION_YEAR
 from vectorstore.records import DocumentInfo
 
 _CHILD = re.compile(r"\b(Child|Baby|Young Person|Sibling)\s+([A-Z]{1,3}\d?)\b")
@@ -30,7 +30,6 @@ _MONEY = re.compile(r"\b(spend|spent|budget|cost|costs|funding|money|how much di
 _ACRONYM = re.compile(r"\b([A-Z]{3,6})\b")
 _COUNCIL_PHRASE = re.compile(r"\b((?:London Borough of |Royal Borough of )?[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,2}"
                              r"(?: (?:City|County|Borough|District|Metropolitan Borough))? Council)\b")
-_YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 # Capitalised words that are not names of anything the documents must contain.
 _COMMON = {
     "what", "which", "who", "whom", "whose", "why", "how", "when", "where", "did", "does", "do", "is", "are",
@@ -99,7 +98,7 @@ def read_scope(question: str) -> QuestionScope:
     for a in _ACRONYM.findall(question):
         if a.lower() not in _COMMON and a not in names:
             names.append(a)
-    years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
+    years = tuple(sorted({int(y) for y in QUESTION_YEAR.findall(question)}))
     quantity = None
     if _QUANTITY.search(question) or (_MONEY.search(question) and re.search(r"\bhow much\b", question, re.I)):
         # "how many apprenticeships did the funding pay for" counts things; only "how much" asks for money

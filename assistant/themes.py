@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from vectorstore.taxonomy import load_taxonomy
@@ -19,14 +20,68 @@ if TYPE_CHECKING:
     from vectorstore.records import SearchFilters
 
 
-def themes_matrix(index: Index, filters: SearchFilters | None = None, level: str | None = None) -> dict[str, Any]:
-    """The `latent themes --json` object: categories, documents, and the non-empty cells."""
-    from vectorstore.search import passes_filters
+@dataclass(frozen=True)
+class CategoryColumn:
+    """A column of the matrix: one taxonomy category."""
 
+    id: str
+    label: str
+    level: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A row of the matrix: one stored document."""
+
+    id: str
+    title: str
+    kind: str
+    council: str | None
+    published: str | None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The passages of one document tagged with one category, counted by polarity."""
+
+    document: str
+    category: str
+    negative: int = 0
+    positive: int = 0
+    passages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ThemesMatrix:
+    """Documents x categories, with the non-empty cells (contract: `latent themes --json`)."""
+
+    categories: tuple[CategoryColumn, ...]
+    documents: tuple[DocumentRow, ...]
+    cells: tuple[Cell, ...]
+
+    def cell(self, document: str, category: str) -> Cell:
+        """The cell of a document and a category (an empty one when no passage is tagged so)."""
+        return self._by_key.get((document, category)) or Cell(document, category)
+
+    @cached_property
+    def _by_key(self) -> dict[tuple[str, str], Cell]:
+        return {(c.document, c.category): c for c in self.cells}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"categories": [{"id": c.id, "label": c.label, "level": c.level} for c in self.categories],
+                "documents": [{"id": d.id, "title": d.title, "kind": d.kind, "council": d.council,
+                               "published": d.published} for d in self.documents],
+                "cells": [{"document": c.document, "category": c.category, "negative": c.negative,
+                           "positive": c.positive, "passages": list(c.passages)} for c in self.cells]}
+
+
+def themes_matrix(index: Index, filters: SearchFilters | None = None, level: str | None = None) -> ThemesMatrix:
+    """Categories (of `level`, or all), the documents the filters admit, and the non-empty cells."""
     categories = [c for c in load_taxonomy() if level is None or c.level == level]
     wanted = {c.id for c in categories}
-    docs = [d for d in index.documents() if filters is None or passes_filters(d, filters)]
-    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    docs = [d for d in index.documents() if filters is None or filters.admits(d)]
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    passages: dict[tuple[str, str], list[str]] = {}
     for d in docs:
         for p in index.passages(d.id):
             seen: set[tuple[str, str]] = set()
@@ -34,17 +89,16 @@ def themes_matrix(index: Index, filters: SearchFilters | None = None, level: str
                 if t.category not in wanted or (t.category, t.polarity) in seen:
                     continue
                 seen.add((t.category, t.polarity))
-                cell = cells.setdefault((d.id, t.category), {"document": d.id, "category": t.category,
-                                                             "negative": 0, "positive": 0, "passages": []})
-                cell[t.polarity] += 1
-                if p.id not in cell["passages"]:
-                    cell["passages"].append(p.id)
-    return {
-        "categories": [{"id": c.id, "label": c.label, "level": c.level} for c in categories],
-        "documents": [{"id": d.id, "title": d.title, "kind": d.kind, "council": d.council,
-                       "published": d.published} for d in docs],
-        "cells": sorted(cells.values(), key=lambda c: (c["document"], c["category"])),
-    }
+                key = (d.id, t.category)
+                count = counts.setdefault(key, {"negative": 0, "positive": 0})
+                count[t.polarity] += 1
+                if p.id not in passages.setdefault(key, []):
+                    passages[key].append(p.id)
+    return ThemesMatrix(
+        categories=tuple(CategoryColumn(c.id, c.label, c.level) for c in categories),
+        documents=tuple(DocumentRow(d.id, d.title, d.kind, d.council, d.published) for d in docs),
+        cells=tuple(Cell(doc, cat, counts[doc, cat]["negative"], counts[doc, cat]["positive"],
+                         tuple(passages[doc, cat])) for doc, cat in sorted(counts)))
 
 
 @dataclass(frozen=True)
@@ -65,8 +119,8 @@ def category_sentences(index: Index, doc_id: str, categories: Iterable[str] | No
     matrix's cells. A passage's tags are the union of its sentences' (`ingest.tag_passage`), so each passage
     counted in a cell gives at least one sentence here; one tagged by an older tagger, whose sentences no longer
     carry the tag, is given whole rather than dropped."""
-    from ingest import tag_sentences
     from vectorstore.sentences import split_sentences
+    from vectorstore.taxonomy import tag_sentences
 
     wanted = set(categories) if categories is not None else None
     out: dict[str, list[CitedSentence]] = {}
@@ -89,41 +143,46 @@ def category_sentences(index: Index, doc_id: str, categories: Iterable[str] | No
     return out
 
 
-def totals(matrix: dict[str, Any]) -> list[tuple[str, int, int, int]]:
+def totals(matrix: ThemesMatrix) -> list[tuple[str, int, int, int]]:
     """Per category: (id, documents with a negative finding, negative passages, positive passages)."""
     out = []
-    for c in matrix["categories"]:
-        mine = [x for x in matrix["cells"] if x["category"] == c["id"]]
-        out.append((c["id"], sum(1 for x in mine if x["negative"]), sum(x["negative"] for x in mine),
-                    sum(x["positive"] for x in mine)))
+    for c in matrix.categories:
+        mine = [x for x in matrix.cells if x.category == c.id]
+        out.append((c.id, sum(1 for x in mine if x.negative), sum(x.negative for x in mine),
+                    sum(x.positive for x in mine)))
     return out
 
 
-def matrix_as_table(matrix: dict[str, Any], width: int = 28) -> str:
+def matrix_as_table(matrix: ThemesMatrix, width: int = 28) -> str:
     """A terminal table: one row per document, one column per category, cells 'neg/pos'."""
-    cats = [c["id"] for c in matrix["categories"]]
-    by = {(x["document"], x["category"]): x for x in matrix["cells"]}
+    cats = [c.id for c in matrix.categories]
     head = "document".ljust(width) + " " + " ".join(c[:9].rjust(9) for c in cats)
     lines = [head, "-" * len(head)]
-    for d in matrix["documents"]:
-        row = [f"{by[(d['id'], c)]['negative']}/{by[(d['id'], c)]['positive']}" if (d["id"], c) in by else "."
-               for c in cats]
-        lines.append(d["title"][:width].ljust(width) + " " + " ".join(x.rjust(9) for x in row))
+    for d in matrix.documents:
+        cells = [matrix.cell(d.id, c) for c in cats]
+        row = [f"{x.negative}/{x.positive}" if x.passages else "." for x in cells]
+        lines.append(d.title[:width].ljust(width) + " " + " ".join(x.rjust(9) for x in row))
     lines.append("-" * len(head))
     lines.append("documents with a weakness".ljust(width) + " " + " ".join(
         str(n).rjust(9) for _, n, _, _ in totals(matrix)))
     return "\n".join(lines)
 
 
-def matrix_as_csv(matrix: dict[str, Any]) -> str:
+def matrix_as_csv(matrix: ThemesMatrix) -> str:
+    """One row per document: its id, title, council and date, then `<category>_negative` and `_positive` counts.
+    Text cells are guarded against spreadsheet formulas (a title from a document must stay text)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    cats = [c["id"] for c in matrix["categories"]]
-    by = {(x["document"], x["category"]): x for x in matrix["cells"]}
+    cats = [c.id for c in matrix.categories]
     writer.writerow(["document_id", "title", "council", "published"] + [f"{c}_negative" for c in cats]
                     + [f"{c}_positive" for c in cats])
-    for d in matrix["documents"]:
-        neg = [by[(d["id"], c)]["negative"] if (d["id"], c) in by else 0 for c in cats]
-        pos = [by[(d["id"], c)]["positive"] if (d["id"], c) in by else 0 for c in cats]
-        writer.writerow([d["id"], d["title"], d["council"] or "", d["published"] or "", *neg, *pos])
+    for d in matrix.documents:
+        cells = [matrix.cell(d.id, c) for c in cats]
+        writer.writerow([_cell_text(d.id), _cell_text(d.title), _cell_text(d.council or ""), d.published or "",
+                         *(x.negative for x in cells), *(x.positive for x in cells)])
     return buf.getvalue()
+
+
+def _cell_text(value: str) -> str:
+    """A spreadsheet reads '=…', '+…', '-…', '@…' as a formula: a title from a document must stay text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -6,10 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ingest.pipeline import ingest_paths
-    from ingest.tagger import tag_sentences
-    from vectorstore.records import IngestReport
+    from vectorstore.records import IngestReport, Tag
 
 __all__ = ["IngestReport", "ingest_paths", "tag_sentences"]
+
+
+def tag_sentences(texts: list[str]) -> list[list[Tag]]:
+    """Tags for each text, one list per input in order (contract). The tagger lives with the taxonomy it reads,
+    in `vectorstore.taxonomy`; this is ingest's public door to it."""
+    from vectorstore.taxonomy.tagger import tag_sentences as tag
+
+    return tag(texts)
 
 
 def __getattr__(name: str) -> Any:
@@ -18,10 +25,6 @@ def __getattr__(name: str) -> Any:
         from ingest.pipeline import ingest_paths
 
         return ingest_paths
-    if name == "tag_sentences":
-        from ingest.tagger import tag_sentences
-
-        return tag_sentences
     if name == "IngestReport":
         from vectorstore.records import IngestReport
 

@@ -107,12 +107,12 @@ def detect_title(doc: LoadedDocument) -> str | None:
     if first_heading is not None:
         return first_heading.text[:200]
     lines = [x for x in doc.pages[0].splitlines() if x.strip()] if doc.pages else []
-    title: list[str] = []
+    opening: list[str] = []
     for line in lines[:4]:
-        if ":" in line or re.search(r"\d{4}", line) or len(" ".join(title + [line])) > 140:
+        if ":" in line or re.search(r"\d{4}", line) or len(" ".join(opening + [line])) > 140:
             break
-        title.append(line.strip())
-    return " ".join(title) or None
+        opening.append(line.strip())
+    return " ".join(opening) or None
 
 
 def detect_metadata(doc: LoadedDocument, file_name: str, kind: str | None = None) -> Metadata:
@@ -152,17 +152,17 @@ def _two_dates(text: str) -> tuple[str, str] | None:
 
 
 def _labelled_range(text: str) -> tuple[str, str] | None:
-    for m in re.finditer(r"(inspection dates?|visit dates?|review period|period under review|dates? of (?:the )?"
-                         r"visit|the period from|scope of the review)[:\s]+(.{0,80})", text, re.I):
-        found = find_range(m.group(2)) or _two_dates(m.group(2))
+    for label in re.finditer(r"(inspection dates?|visit dates?|review period|period under review|dates? of (?:the )?"
+                             r"visit|the period from|scope of the review)[:\s]+(.{0,80})", text, re.I):
+        found = find_range(label.group(2)) or _two_dates(label.group(2))
         if found:
             return found
-        single = parse_date(m.group(2))
+        single = parse_date(label.group(2))
         if single:
             return single, single
-    m = re.search(r"focused (?:assurance )?visit to .{0,120}? on (.{0,60})", text, re.I | re.S)
-    if m:
-        found = find_range(m.group(1))
+    visit = re.search(r"focused (?:assurance )?visit to .{0,120}? on (.{0,60})", text, re.I | re.S)
+    if visit:
+        found = find_range(visit.group(1))
         if found:
             return found
     return None

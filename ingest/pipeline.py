@@ -132,11 +132,9 @@ def _header(title: str, council: str | None, count: Callable[[str], int]) -> str
 
 
 def _tag(passages: list[Passage]) -> list[Passage]:
-    try:
-        from ingest.tagger import tag_passage
-    except ImportError:  # the tagger is optional until it ships
-        return passages
     from dataclasses import replace
+
+    from vectorstore.taxonomy.tagger import tag_passage
 
     return [replace(p, tags=tuple(tag_passage(p.text))) for p in passages]
 
@@ -180,7 +178,7 @@ def ingest_paths(index: Index, paths: list[str | os.PathLike[str]], kind: str | 
         if todo:
             _run(index, todo, kind, report, emit)
     if todo:
-        index.cache()  # rebuild the lexical index and vector matrix once, now, not at the first search
+        index.warm_up()  # rebuild the lexical index and vector matrix once, now, not at the first search
     return report
 
 

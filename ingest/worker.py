@@ -27,7 +27,7 @@ from typing import Any
 from ingest.errors import CorruptFileError, FileTimeoutError, IngestError
 
 _PRELOAD = ("ingest.pipeline", "ingest.loaders.pdf", "ingest.loaders.docx", "ingest.loaders.html",
-            "ingest.loaders.text", "ingest.tagger", "pypdfium2", "docx", "bs4", "lxml.html", "tokenizers")
+            "ingest.loaders.text", "vectorstore.taxonomy.tagger", "pypdfium2", "docx", "bs4", "lxml.html", "tokenizers")
 _START_TIMEOUT_S = 120.0  # a fresh interpreter importing the parsers: ~1 s, far more on a loaded machine
 # Workers are started from this one long-lived thread: Linux sends a child its parent-death signal when the
 # *thread* that started it ends, and the threads that call `FileReader.call` come and go with each ingest.

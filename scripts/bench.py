@@ -126,7 +126,7 @@ def probe(index_dir: str) -> dict[str, Any]:
         "kind": SearchFilters(kinds=("focused_visit",)),
         "council+years": SearchFilters(councils=(council[0][0],) if council else None, year_from=2019),
     }
-    out: dict[str, Any] = {"passages": len(index.cache().passages), "documents": len(docs),
+    out: dict[str, Any] = {"passages": index.passage_count(), "documents": len(docs),
                            "open_s": round(open_s, 2), "first_search_ms": round(first_ms, 1),
                            "filters": {k: _filters_json(v) for k, v in filters.items()}, "search": {}}
     for name, f in filters.items():
@@ -244,7 +244,7 @@ def bench_text(text_dir: Path, work: Path, n_docs: int, seed: int, words_per_pas
     out.update({"documents": sum(len(f) for f in staged), "seed": seed, "stages": stages})
     for n, files in enumerate(staged, start=1):
         ingest = ingest_timed(index, files)
-        total = len(index.cache().passages)
+        total = index.passage_count()
         print(f"text stage {n}: {ingest['files']} files, {ingest['passages']} passages in {ingest['seconds']} s; "
               f"{total} in the index", file=sys.stderr, flush=True)
         stages.append({"ingest": ingest, "passages_total": total, "documents_total": len(index.documents()),

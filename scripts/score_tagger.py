@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ingest.tagger import tag_sentences  # noqa: E402
-from vectorstore.taxonomy import load_taxonomy  # noqa: E402
+from vectorstore.taxonomy import load_taxonomy, tag_sentences  # noqa: E402
 
 DEFAULT_LABELS = ROOT / "tests" / "labelled" / "sentences.jsonl"
 

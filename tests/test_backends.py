@@ -113,20 +113,20 @@ def test_missing_onnxruntime_names_the_extra(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_the_built_model_is_keyed_by_model_files_and_versions(monkeypatch: pytest.MonkeyPatch,
                                                               tmp_path: Path) -> None:
-    from vectorstore.encoders import onnx_encoder
+    from vectorstore.encoders import onnx_files
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     model = tmp_path / "model"
     model.mkdir()
     (model / "config.json").write_text("{}")
-    first = onnx_encoder.model_folder("m", str(model))
-    assert first == onnx_encoder.model_folder("m", str(model))  # the same inputs, the same folder
+    first = onnx_files.model_folder("m", str(model))
+    assert first == onnx_files.model_folder("m", str(model))  # the same inputs, the same folder
     assert first.parent == tmp_path / "cache" / "latent" / "onnx" and first.name.startswith("m-")
     (model / "config.json").write_text('{"changed": true}')
-    assert onnx_encoder.model_folder("m", str(model)) != first
-    changed = onnx_encoder.model_folder("m", str(model))
-    monkeypatch.setattr(onnx_encoder, "_version", lambda dist: "99" if dist == "onnxruntime" else "1")
-    assert onnx_encoder.model_folder("m", str(model)) != changed
+    assert onnx_files.model_folder("m", str(model)) != first
+    changed = onnx_files.model_folder("m", str(model))
+    monkeypatch.setattr(onnx_files, "library_version", lambda dist: "99" if dist == "onnxruntime" else "1")
+    assert onnx_files.model_folder("m", str(model)) != changed
 
 
 def test_query_vectors_are_remembered_not_changed() -> None:

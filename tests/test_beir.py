@@ -64,10 +64,10 @@ def test_read_qrels_with_header_and_grades(tmp_path: Path) -> None:
 
 
 def test_max_pooling_keeps_each_documents_best_passage() -> None:
-    # rows 0 and 2 are passages of document A: A scores as row 0, B as row 1, C as row 3
-    pooled = pool_by_document([0, 2, 1, 3], [0.9, 0.8, 0.7, 0.6], ["A", "B", "A", "C"], limit=10)
+    # the first two passages are document A's: A scores as its best (0.9)
+    pooled = pool_by_document(["A", "A", "B", "C"], [0.9, 0.8, 0.7, 0.6], limit=10)
     assert pooled == {"A": 0.9, "B": 0.7, "C": 0.6}
-    assert list(pool_by_document([0, 2, 1, 3], [0.9, 0.8, 0.7, 0.6], ["A", "B", "A", "C"], limit=2)) == ["A", "B"]
+    assert list(pool_by_document(["A", "A", "B", "C"], [0.9, 0.8, 0.7, 0.6], limit=2)) == ["A", "B"]
 
 
 def test_run_file_rescored_gives_the_same_numbers(tmp_path: Path) -> None:

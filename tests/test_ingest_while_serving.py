@@ -99,7 +99,7 @@ def test_the_page_answers_during_an_ingest_and_then_sees_the_new_documents(page_
                                                                           tmp_path: Path) -> None:
     from gradio_client import Client
 
-    from vectorstore.index import _RECHECK_SECONDS
+    from vectorstore.index import RECHECK_SECONDS
 
     running = page_over_one_document
     index = running.context.index
@@ -148,8 +148,8 @@ def test_the_page_answers_during_an_ingest_and_then_sees_the_new_documents(page_
     assert len(during) >= 3, (f"only {len(during)} answers while the ingest was storing documents "
                               f"({len(calls)} in all)")
 
-    # Afterwards the page's own cache has caught up (it looks at the manifest every _RECHECK_SECONDS).
-    time.sleep(_RECHECK_SECONDS + 0.1)
+    # Afterwards the page's own cache has caught up (it looks at the manifest every RECHECK_SECONDS).
+    time.sleep(RECHECK_SECONDS + 0.1)
     new = {d.id for d in index.documents()} - before
     assert len(new) == len(ADDED)
     with httpx.Client(base_url=running.url, timeout=60) as http:

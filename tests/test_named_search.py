@@ -9,7 +9,7 @@ import pytest
 from assistant import ask
 from ingest import ingest_paths
 from tests.conftest import need_shared, ofsted_pdf_dir
-from vectorstore import open_index
+from vectorstore import SearchFilters, open_index
 
 FILES = ("bedford_80428_2025-08-27.pdf", "bedford_80428_2022-01-14.pdf", "bedford_80428_2019-12-18_focused-visit.pdf",
          "kent_80476_2024-02-27_focused-visit.pdf", "rochdale_80542_2019-02-01_focused-visit.pdf")
@@ -32,6 +32,29 @@ def test_a_council_and_year_question_is_ranked_by_its_topic(index) -> None:  # t
     a = ask(index, q)
     assert not a.refused and any("caseloads are too high" in c.hit.text for c in a.citations)
 
+
+def test_each_hit_says_why_it_ranked(index) -> None:  # type: ignore[no-untyped-def]
+    """Index.rank explains its hits: the lists that found each one (with its rank there), the boost for what the
+    query names, the probe of a latent category, and the cosine to the question."""
+    from vectorstore.ranking import PROBE_TAKE, RankRequest
+
+    hits = index.rank(RankRequest("What did Ofsted say about caseloads in Bedford in 2025?", 5)).hits
+    top = hits[0].why
+    assert top.boost > 0 and {name for name, _ in top.lists} & {"named:dense", "named:lexical"}, top
+    assert all(rank >= 1 for _, rank in top.lists) and 0 < top.similarity <= 1
+    assert hits[0].score == pytest.approx(max(h.score for h in hits))
+    bedford = tuple(d.id for d in index.documents() if d.source.endswith("bedford_80428_2025-08-27.pdf"))
+    latent = index.rank(RankRequest("What organisational factors lay behind the caseloads?", 5,
+                                    SearchFilters(documents=bedford), latent=True)).hits
+    probes = [h for h in latent if h.why.probe]
+    assert latent[:5] and all(h.why.probe is None for h in latent[:5]) and probes
+    assert all(h.document.id in bedford and not h.boilerplate for h in probes)
+    per_category: dict[str, int] = {}
+    for h in probes:
+        per_category[h.why.probe] = per_category.get(h.why.probe, 0) + 1
+        assert any(t.category == h.why.probe and t.polarity == "negative" for t in h.passage.tags)
+        assert h.why.category_similarity is not None
+    assert max(per_category.values()) <= PROBE_TAKE
 
 
 def test_a_figure_about_something_else_does_not_answer_a_figure_question(index) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from assistant.chronology import Chronology, Event
 from assistant.records import Answer, Citation
+from assistant.themes import CategoryColumn, Cell, DocumentRow, ThemesMatrix
 from assistant.web import cards, export, findings, session, timeline
 from prompts import NEAREST_INTRO, REFUSAL
 from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters, Tag
@@ -156,10 +158,13 @@ def test_remove_deletes_only_the_uploaded_copy(tmp_path: Path) -> None:
 
 
 def test_filters_from_the_controls() -> None:
-    assert session.filters_from([], None, [], "Any", "") == SearchFilters()
-    f = session.filters_from(["review"], ["Wenmarsh"], ["d1"], "2023", 2017)
+    """The page's controls, the CLI's options and a LangChain dict all become filters through one builder."""
+    assert SearchFilters.from_values([], None, [], "Any", "") == SearchFilters()
+    f = SearchFilters.from_values(["review"], ["Wenmarsh"], ["d1"], "2023", 2017)
     assert f == SearchFilters(kinds=("review",), councils=("Wenmarsh",), documents=("d1",), year_from=2017,
                               year_to=2023)
+    assert SearchFilters.from_values(councils="Wigan", categories=["workload"], year_from=2020) == SearchFilters(
+        councils=("Wigan",), categories=("workload",), year_from=2020)
 
 
 def test_filter_choices_come_from_the_documents() -> None:
@@ -188,11 +193,12 @@ def test_feedback_log_appends_and_clears(tmp_path: Path) -> None:
     assert log.count() == 2 and log.clear() == 2 and log.count() == 0
 
 
-MATRIX = {"categories": [{"id": "workload", "label": "Workload", "level": "latent"},
-                         {"id": "staffing", "label": "Staffing", "level": "latent"}],
-          "documents": [{"id": "d1", "title": "=HYPERLINK(\"http://x\")"}, {"id": "d2", "title": "Review T"}],
-          "cells": [{"document": "d1", "category": "workload", "negative": 4, "positive": 1, "passages": ["p1"]},
-                    {"document": "d2", "category": "staffing", "negative": 0, "positive": 2, "passages": ["p2"]}]}
+CATEGORIES = (CategoryColumn("workload", "Workload", "latent"), CategoryColumn("staffing", "Staffing", "latent"))
+MATRIX = ThemesMatrix(
+    categories=CATEGORIES,
+    documents=(DocumentRow("d1", "=HYPERLINK(\"http://x\")", "review", None, None),
+               DocumentRow("d2", "Review T", "review", None, None)),
+    cells=(Cell("d1", "workload", 4, 1, ("p1",)), Cell("d2", "staffing", 0, 2, ("p2",))))
 
 
 def test_findings_matrix_table_cells_and_csv(tmp_path: Path) -> None:
@@ -201,7 +207,7 @@ def test_findings_matrix_table_cells_and_csv(tmp_path: Path) -> None:
     assert rows[0][1:] == ["4 (+1)", "·"] and rows[1][1:] == ["·", "· (+2)"]
     assert "rgba(245, 158, 11, 0.90)" in styles[0][1] and styles[1][2] == ""
     picked = findings.cell_at(MATRIX, 0, 1)
-    assert picked and picked["cell"]["passages"] == ["p1"]
+    assert picked and picked.cell.passages == ("p1",)
     assert findings.cell_at(MATRIX, 0, 0) is None and findings.cell_at(MATRIX, 5, 1) is None
     with open(findings.write_csv(MATRIX, tmp_path / "m.csv"), newline="") as fh:
         table = list(csv.reader(fh))
@@ -217,16 +223,15 @@ def test_findings_cell_shows_its_passages_escaped() -> None:
     assert 'id="finding-1"' in html and "4 negative, 1 positive" in html
 
 
-def make_case(events: list[dict[str, Any]], incident: str | None = "2018-03-14") -> timeline.Case:
+def make_case(events: list[Event], incident: str | None = "2018-03-14") -> Chronology:
     doc = DocumentInfo(id="d1", title="Review <b>Child Q</b>", source="/data/q.pdf", kind="review", content_hash="h",
                        period_start="2016-04-01", period_end="2018-03-14", child="Child Q")
-    return timeline.Case(doc, {"document": {"id": "d1"}, "incident_date": incident, "events": events})
+    return Chronology(doc, incident, tuple(events))
 
 
 def event(day: str, text: str, agency: str | None = None, categories: tuple[str, ...] = (),
-          incident: bool = False) -> dict[str, Any]:
-    return {"date": day, "text": text, "passage": "p1", "page": 4, "paragraph": "3.20", "agency": agency,
-            "categories": list(categories), "incident": incident}
+          incident: bool = False) -> Event:
+    return Event(day, text, "p1", 4, "3.20", agency, categories, incident)
 
 
 EVENTS = [event("2017-06-02", XSS, "police", ("workload", "staffing")),
@@ -294,11 +299,10 @@ def test_two_documents_side_by_side() -> None:
     docs = {d: DocumentInfo(id=d, title=f"Doc {d.upper()}", source=f"/data/{d}.html", kind="review",
                             content_hash="h") for d in passages}
     index = SimpleNamespace(passages=lambda d: passages[d], document_info=lambda d: docs.get(d))
-    matrix = {"categories": MATRIX["categories"],
-              "documents": [{"id": "a", "title": "Doc A", "kind": "review"}, {"id": "b", "title": "Doc B"}],
-              "cells": [{"document": "a", "category": "workload", "negative": 1, "positive": 0, "passages": ["a:1"]},
-                        {"document": "b", "category": "workload", "negative": 0, "positive": 1,
-                         "passages": ["b:1"]}]}
+    matrix = ThemesMatrix(
+        categories=CATEGORIES,
+        documents=(DocumentRow("a", "Doc A", "review", None, None), DocumentRow("b", "Doc B", "other", None, None)),
+        cells=(Cell("a", "workload", 1, 0, ("a:1",)), Cell("b", "workload", 0, 1, ("b:1",))))
     assert findings.default_pair(matrix, None, None) == ("a", "b")
     assert findings.default_pair(matrix, "b", "gone") == ("b", "a")
     html = findings.compare_html(index, matrix, "a", "b")  # type: ignore[arg-type]

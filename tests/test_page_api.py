@@ -176,14 +176,13 @@ def test_an_llm_answer_streams_then_arrives_verified(index: Any) -> None:
     from langchain_core.messages import AIMessage
 
     from assistant.web import cards
-    from assistant.web.page import _stream
-    from assistant.web.session import PageContext
+    from assistant.web.session import PageContext, stream_answer
 
     hit = index.search("caseloads of social workers in Wenmarsh", k=1)[0]
     sentence = next(s.strip() + "." for s in hit.text.split(".") if len(s.split()) > 8)
     ctx = PageContext(index, "openai:scripted", "http://127.0.0.1:9/v1")
     ctx._llm = GenericFakeChatModel(messages=iter([AIMessage(content=f"{sentence} [1] <b>bold</b>")]))
-    steps = list(_stream(ctx, "caseloads of social workers in Wenmarsh", [], None))
+    steps = list(stream_answer(ctx, "caseloads of social workers in Wenmarsh", [], None))
     partials, (_, answer) = [p for p, a in steps if a is None], steps[-1]
     assert len(partials) > 3 and partials[-1].startswith(sentence[:20])
     assert "<b>" not in cards.streaming_html(partials[-1])
@@ -228,7 +227,7 @@ def test_the_timeline_plots_child_rs_chronology_as_latent_timeline_gives_it(inde
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     cli = json.loads(done.stdout)
-    assert case.events == cli["events"] and len(cli["events"]) > 30 and cli["incident_date"] == "2018-03-14"
+    assert case.to_json() == cli and len(cli["events"]) > 30 and cli["incident_date"] == "2018-03-14"
 
     svg = timeline.plot_html(case, "agency")
     assert svg.count('<a class="event"') == len(case.events)  # one marker per event, one row per agency
@@ -241,14 +240,14 @@ def test_the_timeline_plots_child_rs_chronology_as_latent_timeline_gives_it(inde
 
     assert {"Police", "Nursery", "Probation", "MASH / front door"} <= rows_of(svg)
     by_category = timeline.plot_html(case, "category")
-    tagged = sum(max(1, len(e["categories"])) for e in case.events)  # an event with two categories is in two rows
+    tagged = sum(max(1, len(e.categories)) for e in case.events)  # an event with two categories is in two rows
     assert by_category.count('<a class="event"') == tagged > len(case.events)
     assert "Workload and capacity" in rows_of(by_category) and "Police" not in rows_of(by_category)
 
     table = timeline.table_html(case)
     rows = re.findall(r'<tr id="timeline-row-(\d+)"[^>]*>(.*?)</tr>', table)
     assert len(rows) == len(case.events)
-    first_bruise = next(i for i, e in enumerate(case.events) if "5 February 2018 nursery staff saw" in e["text"])
+    first_bruise = next(i for i, e in enumerate(case.events) if "5 February 2018 nursery staff saw" in e.text)
     row = dict(rows)[str(first_bruise)]
     assert "5 February 2018" in row and "Nursery" in row and "p. 13, para 5.34" in row
 
@@ -259,10 +258,10 @@ def test_selecting_an_event_shows_its_paragraph_with_a_link_to_the_page(index: A
     doc = child_r(index)
     case = timeline.Chronologies(index).case(doc.id)
     assert case is not None
-    n = next(i for i, e in enumerate(case.events) if "5 February 2018 nursery staff saw" in e["text"])
+    n = next(i for i, e in enumerate(case.events) if "5 February 2018 nursery staff saw" in e.text)
     event = case.events[n]
     html = timeline.event_html(index, case, n)
-    passage = next(p for p in index.passages(doc.id) if p.id == event["passage"])
+    passage = next(p for p in index.passages(doc.id) if p.id == event.passage_id)
     assert passage.paragraph == "5.34" and passage.page == 13
     assert "5 February 2018 — Nursery" in html and "pages 13–14, paragraph 5.34" in html
     assert "<mark>On 5 February 2018 nursery staff saw bruising" in html.replace("&#32;", " ")
@@ -284,7 +283,7 @@ def test_two_documents_side_by_side_cite_their_sentences(index: Any) -> None:
     r, t = docs["review-child-r.pdf"].id, docs["review-child-t.pdf"].id
     assert findings.default_pair(matrix, None, None)[0] in (r, t, docs["review-child-m.pdf"].id)
     page = findings.compare_html(index, matrix, r, t)
-    cells = {(c["document"], c["category"]): c for c in matrix["cells"]}
+    cells = {(c.document, c.category): c for c in matrix.cells}
     sections = {html_lib.unescape(c): body for c, body in
                 re.findall(r'<section class="compare-category" data-category="([^"]+)">(.*?)</section>', page)}
     assert "workload" in sections and "staffing" in sections
@@ -292,11 +291,11 @@ def test_two_documents_side_by_side_cite_their_sentences(index: Any) -> None:
         columns = body.split('<div class="compare-col">')[1:]
         assert len(columns) == 2, category
         for doc_id, column in zip((r, t), columns, strict=True):
-            cell = cells.get((doc_id, category), {"negative": 0, "positive": 0})
-            assert f"{cell['negative']} passages record a weakness, {cell['positive']} a strength" in column
+            cell = matrix.cell(doc_id, category)
+            assert f"{cell.negative} passages record a weakness, {cell.positive} a strength" in column
     texts = {p.id: " ".join(p.text.split()) for p in index.passages(r)}
     found = category_sentences(index, r, ["workload"])["workload"]
-    assert found and {s.passage_id for s in found} == set(cells[(r, "workload")]["passages"])
+    assert found and {s.passage_id for s in found} == set(cells[(r, "workload")].passages)
     assert all(s.text in texts[s.passage_id] for s in found)
     shown = html_lib.unescape(sections["workload"])
     assert found[0].text in shown and "Weakness" in shown

@@ -24,7 +24,7 @@ import pytest
 from ingest import ingest_paths
 from tests.conftest import need_shared, ofsted_pdf_dir
 from vectorstore import StoreUnavailableError, open_index
-from vectorstore.index import _RECHECK_SECONDS
+from vectorstore.index import RECHECK_SECONDS
 from vectorstore.settings import Settings, get_settings
 
 CHROMA = str(Path(sys.executable).with_name("chroma"))
@@ -124,7 +124,7 @@ def test_store_against_a_chroma_server(server: ChromaServer, letters: Path, tmp_
     other = open_index(None, server=server.url)
     assert {d.id for d in other.documents()} == {d.id for d in index.documents()}
     index.remove("note.txt")
-    time.sleep(_RECHECK_SECONDS)  # the other client notices the removal at its next manifest check
+    time.sleep(RECHECK_SECONDS)  # the other client notices the removal at its next manifest check
     assert all(d.id != doc.id for d in other.documents())
     assert not any("Agency social workers made up half" in h.text for h in other.search("agency workforce", k=50))
     assert other.store.count() == sum(d.passages for d in other.documents())
@@ -137,7 +137,7 @@ def test_server_restart_gives_a_clear_error_then_recovers(server: ChromaServer, 
     before = [h.id for h in index.search("caseloads", k=5)]
     assert before
     server.stop()
-    time.sleep(_RECHECK_SECONDS + 0.1)  # past the cache's freshness window, so the next search asks Chroma
+    time.sleep(RECHECK_SECONDS + 0.1)  # past the cache's freshness window, so the next search asks Chroma
     with pytest.raises(StoreUnavailableError, match=UNAVAILABLE):
         index.search("caseloads", k=5)
     with pytest.raises(StoreUnavailableError, match=UNAVAILABLE):
@@ -222,7 +222,7 @@ def test_a_server_that_hangs_mid_session_times_out_then_recovers(server: ChromaS
     before = [h.id for h in index.search("caseloads", k=5)]
     os.kill(server.process.pid, signal.SIGSTOP)
     try:
-        time.sleep(_RECHECK_SECONDS + 0.1)  # past the cache's freshness window, so the next search asks Chroma
+        time.sleep(RECHECK_SECONDS + 0.1)  # past the cache's freshness window, so the next search asks Chroma
         error = within(60, lambda: index.search("caseloads", k=5))
         assert isinstance(error, StoreUnavailableError), error
         assert re.search(UNAVAILABLE, str(error)) and "within 2 s (ReadTimeout)" in str(error), error

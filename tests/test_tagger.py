@@ -12,9 +12,16 @@ from typing import Any
 
 import pytest
 
-from ingest.tagger import tag_passage, tag_sentence, tag_sentences
 from vectorstore.records import LEVELS, POLARITIES, Tag
-from vectorstore.taxonomy import Category, category_by_id, load_taxonomy, taxonomy_version
+from vectorstore.taxonomy import (
+    Category,
+    category_by_id,
+    load_taxonomy,
+    tag_passage,
+    tag_sentence,
+    tag_sentences,
+    taxonomy_version,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "tests" / "labelled" / "sentences.jsonl"
@@ -187,10 +194,17 @@ def test_fast_enough_for_ingest() -> None:
     assert rate > 1500, f"{rate:.0f} sentences a second"
 
 
-def test_tagger_does_not_import_the_assistant() -> None:
-    for name in ("tagger.py", "tagger_patterns.py"):
-        source = (ROOT / "ingest" / name).read_text(encoding="utf-8")
-        assert not re.search(r"^\s*(?:from|import)\s+assistant\b", source, re.MULTILINE), name
+def test_tagger_does_not_import_the_assistant_or_ingest() -> None:
+    for name in ("tagger.py", "patterns.py", "categories.py"):
+        source = (ROOT / "vectorstore" / "taxonomy" / name).read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(?:from|import)\s+(assistant|ingest)\b", source, re.MULTILINE), name
+
+
+def test_ingest_tag_sentences_is_the_taxonomys_tagger() -> None:
+    import ingest
+
+    texts = ["Social workers had caseloads of 30 to 50 children.", "The weather was fine."]
+    assert ingest.tag_sentences(texts) == tag_sentences(texts)
 
 
 # --- the labelled set and the score on it -------------------------------------------------------------------------

@@ -13,16 +13,18 @@ if TYPE_CHECKING:
         StoreUnavailableError,
     )
     from vectorstore.index import Index, SearchResult, open_index
-    from vectorstore.records import DocumentInfo, Hit, IngestReport, Passage, SearchFilters, Tag
+    from vectorstore.ranking import RankRequest
+    from vectorstore.records import DocumentInfo, Explanation, Hit, IngestReport, Passage, SearchFilters, Tag
 
-__all__ = ["BackendMismatchError", "DocumentInfo", "DocumentNotFoundError", "Hit", "Index", "IngestReport",
-           "LatentError", "ModelMismatchError", "Passage", "SearchFilters", "SearchResult", "StoreUnavailableError",
-           "Tag", "open_index"]
+__all__ = ["BackendMismatchError", "DocumentInfo", "DocumentNotFoundError", "Explanation", "Hit", "Index",
+           "IngestReport", "LatentError", "ModelMismatchError", "Passage", "RankRequest", "SearchFilters",
+           "SearchResult", "StoreUnavailableError", "Tag", "open_index"]
 
-_WHERE = {"Index": "index", "SearchResult": "index", "open_index": "index", "DocumentInfo": "records",
-          "Hit": "records", "IngestReport": "records", "Passage": "records", "SearchFilters": "records",
-          "Tag": "records", "DocumentNotFoundError": "errors", "LatentError": "errors",
-          "ModelMismatchError": "errors", "StoreUnavailableError": "errors", "BackendMismatchError": "errors"}
+_WHERE = {"Index": "index", "SearchResult": "index", "open_index": "index", "RankRequest": "ranking",
+          "DocumentInfo": "records", "Explanation": "records", "Hit": "records", "IngestReport": "records",
+          "Passage": "records", "SearchFilters": "records", "Tag": "records", "DocumentNotFoundError": "errors",
+          "LatentError": "errors", "ModelMismatchError": "errors", "StoreUnavailableError": "errors",
+          "BackendMismatchError": "errors"}
 
 
 def __getattr__(name: str) -> Any:

@@ -33,20 +33,6 @@ def fingerprint(manifest: dict[str, DocumentInfo], model: str) -> str:
     return hashlib.sha256("\n".join([model, str(CACHE_VERSION), *rows]).encode()).hexdigest()
 
 
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def lexical_tokens(texts: list[str]) -> list[list[str]]:
-    """The same analysis for passages and queries: lower case, English stop words out, Snowball stems."""
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False,  # type: ignore[return-value]
-                          show_progress=False)
-
-
 @dataclass
 class SearchCache:
     """Arrays aligned by row: passages[i], vectors[i], doc_ids[i]; `bm25` indexes `header + text` of row i."""
@@ -65,6 +51,7 @@ class SearchCache:
         """Read every passage of a fully stored document from Chroma (half-stored ones are left out)."""
         import bm25s
         import numpy as np
+        import Stemmer
 
         passages: list[Passage] = []
         chunks: list[Any] = []
@@ -76,8 +63,9 @@ class SearchCache:
         bm25 = None
         if passages:
             bm25 = bm25s.BM25()
+            # the analysis of `lexical.lexical_tokens`, as ids for the index
             corpus_tokens = bm25s.tokenize([f"{p.header}\n{p.text}" for p in passages], stopwords="en",
-                                           stemmer=_stemmer(), show_progress=False)
+                                           stemmer=Stemmer.Stemmer("english"), show_progress=False)
             bm25.index(corpus_tokens, show_progress=False)
         return cls(key, passages, matrix, bm25, {p.id: i for i, p in enumerate(passages)},
                    find_boilerplate(passages))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from vectorstore.cache import SearchCache, fingerprint
 from vectorstore.encoders import BACKENDS, embedding_identity
 from vectorstore.errors import BackendMismatchError, DocumentNotFoundError, ModelMismatchError
-from vectorstore.query import with_formal_place_names
+from vectorstore.query import Query
+from vectorstore.ranking import Corpus, RankRequest, rank
 from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
-from vectorstore.search import rank, rows_of_documents
+from vectorstore.search import document_codes, rows_of_documents
 from vectorstore.settings import Settings, get_settings
 from vectorstore.store import ChromaStore
 
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
     from vectorstore.embedding import Embedder
 
-_RECHECK_SECONDS = 2.0  # how stale a reader may be before it looks at the manifest again
+RECHECK_SECONDS = 2.0  # how stale a reader may be before it looks at the manifest again
 
 
 @dataclass
@@ -60,7 +62,9 @@ def hit_to_json(h: Hit) -> dict[str, Any]:
 
 
 class Index:
-    """Open with `open_index`; search, list and remove documents; ingest writes through `store_document`."""
+    """The one door to an index: open with `open_index`; search and rank (`rank`, `search`), read documents and
+    passages, list and remove documents; ingest writes through `store_document`. Nothing outside vectorstore/
+    reads the search cache behind it."""
 
     def __init__(self, path: Path | None, server: str | None, settings: Settings) -> None:
         self.path = path
@@ -120,32 +124,93 @@ class Index:
             cache.passages[r] for r in rows_of_documents(cache, {doc_id}).nonzero()[0]]  # precomputed per cache
         return sorted(rows, key=lambda p: (p.doc_id, p.page, p.char_start))
 
+    def passages_of(self, doc_ids: Iterable[str]) -> dict[str, list[Passage]]:
+        """Each document's passages in reading order (as `passages(doc_id)`), for several documents at once."""
+        return {doc_id: self.passages(doc_id) for doc_id in dict.fromkeys(doc_ids)}
+
+    def passage_count(self) -> int:
+        """Passages a search can find (those of fully stored documents)."""
+        return len(self.cache().passages)
+
     def document_info(self, doc_id: str) -> DocumentInfo | None:
         self.cache()
         return self._docs.get(doc_id)
 
+    def searchable_documents(self) -> dict[str, DocumentInfo]:
+        """The stored documents that have passages to find, by id, in the search's row order."""
+        corpus = self._corpus()
+        return {d: corpus.docs[d] for d in document_codes(corpus.cache)[0] if d in corpus.docs}
+
+    def documents_naming(self, names: Iterable[str]) -> dict[str, set[str]]:
+        """For each name (a person, a place), the documents with a passage naming it as a whole word."""
+        cache = self.cache()
+        out: dict[str, set[str]] = {}
+        for name in dict.fromkeys(names):
+            pattern = re.compile(rf"\b{re.escape(name)}\b")
+            out[name] = {p.doc_id for p in cache.passages if name in p.text and pattern.search(p.text)}
+        return out
+
+    def text_similarity(self, texts: list[str], passage_ids: list[str]) -> list[list[float]]:
+        """Cosine between each text (embedded now) and each stored passage: [text][passage], 0.0 for a passage
+        that is not stored."""
+        if not texts:
+            return []
+        cache = self.cache()
+        vectors = self.embedder.encode(texts)
+        rows = [cache.row_of.get(i) for i in passage_ids]
+        return [[float(cache.vectors[row] @ v) if row is not None else 0.0 for row in rows] for v in vectors]
+
     def cache(self) -> SearchCache:
-        """The search cache, rebuilt when another write (here or in another process) changed the manifest."""
+        """The search cache, rebuilt when another write (here or in another process) changed the manifest. Only
+        vectorstore/ reads it (tests/test_layers.py): everyone else asks `Index`'s other methods."""
+        return self._corpus().cache
+
+    def warm_up(self) -> None:
+        """Build (or load) the search cache now, not at the first search."""
+        self.cache()
+
+    def _corpus(self) -> Corpus:
         with self._lock:
             now = time.monotonic()
-            if self._cache is not None and now - self._checked < _RECHECK_SECONDS:
-                return self._cache
-            manifest = {i: d for i, d in self.store.manifest().items() if d.status == "stored"}
-            key = fingerprint(manifest, self.embedding_id)
-            self._checked = now
-            if self._cache is not None and self._cache.key == key:
-                return self._cache
-            folder = self.path / "cache" if self.path else None
-            cache = SearchCache.load(folder, key) if folder else None
-            if cache is None:
-                cache = SearchCache.build(self.store, key, set(manifest))
-                if folder:
-                    try:
-                        cache.save(folder)
-                    except OSError as e:  # the saved copy only speeds up the next start; a search must not fail
-                        log.warning("could not save the search cache in %s: %s", folder, e)
-            self._cache, self._docs = cache, manifest
-            return cache
+            if self._cache is None or now - self._checked >= RECHECK_SECONDS:
+                self._refresh(now)
+            assert self._cache is not None
+            return Corpus(self._cache, self._docs, self.settings.search, self.store, self.embedder.encode_query,
+                          self.embedder.encode, self.embedding_id)
+
+    def _refresh(self, now: float) -> None:
+        manifest = {i: d for i, d in self.store.manifest().items() if d.status == "stored"}
+        key = fingerprint(manifest, self.embedding_id)
+        self._checked = now
+        if self._cache is not None and self._cache.key == key:
+            return
+        folder = self.path / "cache" if self.path else None
+        cache = SearchCache.load(folder, key) if folder else None
+        if cache is None:
+            cache = SearchCache.build(self.store, key, set(manifest))
+            if folder:
+                try:
+                    cache.save(folder)
+                except OSError as e:  # the saved copy only speeds up the next start; a search must not fail
+                    log.warning("could not save the search cache in %s: %s", folder, e)
+        self._cache, self._docs = cache, manifest
+
+    # -- ranking (vectorstore.ranking) ------------------------------------------------------------------------
+    def rank(self, request: RankRequest) -> SearchResult:
+        """Ranked, explained hits for a request: the one way to a ranked list (see `vectorstore.ranking`)."""
+        hits, hints = rank(self._corpus(), request)
+        asked = request.query.asked if isinstance(request.query, Query) else request.query
+        return SearchResult(asked, hits, _filters_json(request.filters, hints))
+
+    def rank_each(self, requests: Sequence[RankRequest]) -> list[SearchResult]:
+        """`rank` for each request, against the same state of the index."""
+        corpus = self._corpus()
+        out = []
+        for request in requests:
+            hits, hints = rank(corpus, request)
+            asked = request.query.asked if isinstance(request.query, Query) else request.query
+            out.append(SearchResult(asked, hits, _filters_json(request.filters, hints)))
+        return out
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[Hit]:
         """Dense and lexical results fused by reciprocal rank; see `search_with_info` for what was applied."""
@@ -153,18 +218,8 @@ class Index:
 
     def search_with_info(self, query: str, k: int = 10, filters: SearchFilters | None = None,
                          vector: np.ndarray | None = None) -> SearchResult:
-        cache = self.cache()
-        docs = self._docs
-        if not cache.passages:
-            return SearchResult(query, [], _filters_json(filters, None))
-        asked, query = query, with_formal_place_names(query)  # "the Square Mile" is the City of London
-        if vector is None or query != asked:
-            vector = self.embedder.encode_query(query)
-        ranked, hints = rank(cache, docs, query, vector, k, filters or SearchFilters(), self.settings.search,
-                             self.store, embed=self.embedder.encode_query)
-        hits = [Hit(cache.passages[row], docs[cache.passages[row].doc_id], score, bool(cache.boilerplate[row]))
-                for row, score in ranked]
-        return SearchResult(asked, hits, _filters_json(filters, hints))
+        """The `latent search` result: the hits, the filters applied and what the query named (a boost)."""
+        return self.rank(RankRequest(query, k, filters or SearchFilters(), vector=vector))
 
     # -- writing ---------------------------------------------------------------------------------------------
     @contextmanager

@@ -64,8 +64,7 @@ class LatentRetriever(BaseRetriever):
         from vectorstore.index import hit_to_json
         from vectorstore.records import SearchFilters
 
-        raw = dict(self.filters or {}, **kwargs.get("filters", {}) or {})
-        filters = SearchFilters(**{key: tuple(v) if isinstance(v, list) else v for key, v in raw.items()})
+        filters = SearchFilters.from_values(**dict(self.filters or {}, **kwargs.get("filters", {}) or {}))
         hits = self._index().search(query, k=k or self.k, filters=filters)
         docs = []
         for h in hits:

@@ -24,7 +24,11 @@ _KIND_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("review",)),
     (r"\b(literature|primer|swiss cheese|reason's model|safety science)\b", ("literature",)),
 )
-_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+# A year named in a question, 1950-2049: the assistant checks that the evidence covers any year a question names,
+# so "what happened in 1975?" must be read as a year (and refused when nothing covers it), while the search only
+# boosts the years the index's documents hold, so the wider range costs nothing there. (It was 1980-2049 here and
+# 1950-2049 in the assistant's scope.) Dates in documents are read by `vectorstore.dates`.
+QUESTION_YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 # "What did Ofsted find…", "what did the review say…": the kind of document is the source asked for.
 _SPEAKER = re.compile(r"\b(ofsted|inspectors?|inspections?|focused visits?|the (\w+ )?review|reviewers?|coroners?|"
                       r"the (\w+ )?letter|the (\w+ )?report)\W+(\w+\W+){0,2}?(find|found|say|said|judge|judged|"
@@ -64,12 +68,25 @@ def _place_aliases() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 
 def with_formal_place_names(query: str) -> str:
-    """'the Square Mile' → 'the City of London': reports use the formal names (vectorstore/place_aliases.json).
-    Both the search and the assistant's scope checks read a query this way."""
+    """'the Square Mile' → 'the City of London': reports use the formal names (vectorstore/place_aliases.json)."""
     for pattern, formal in _place_aliases():
         if formal not in query:
             query = pattern.sub(formal, query)
     return query
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query as asked, and as it is searched: other names of places read as the formal names."""
+
+    asked: str
+    text: str
+
+
+def read_query(asked: str) -> Query:
+    """Read a query once: the search and the assistant's scope checks both work on `text`, and a `Query` handed
+    to `Index.rank` is not read again."""
+    return Query(asked, with_formal_place_names(asked))
 
 
 @lru_cache(maxsize=4096)  # called per document per query (800 documents x a few checks): ~5 us each
@@ -121,7 +138,7 @@ def read_query_hints(query: str, councils: set[str], years: set[int],
     # "North Yorkshire" also contains "yorkshire": keep only the longest of overlapping names.
     found = [c for c in found if not any(council_key(c) != council_key(o) and council_key(c) in council_key(o)
                                          for o in found)]
-    named_years = tuple(sorted({int(y) for y in _YEAR.findall(query)} & years))
+    named_years = tuple(sorted({int(y) for y in QUESTION_YEAR.findall(query)} & years))
     kinds: list[str] = []
     low = query.lower()
     for pattern, ks in _KIND_PHRASES:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from vectorstore.query import council_key
 
 KINDS = ("review", "inspection", "focused_visit", "coroner_report", "literature", "other")
 LEVELS = ("latent", "active", "defence")
@@ -62,6 +65,19 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """Why a hit ranks where it does, and how close it is to the query (from `vectorstore.ranking`)."""
+
+    lists: tuple[tuple[str, int], ...] = ()  # the ranked lists that found it, each with its 1-based rank there
+    boost: float = 0.0  # added for matching what the query names (council, year, child, kind of document)
+    probe: str | None = None  # the latent category whose probe added it (latent-conditions questions)
+    similarity: float = 0.0  # cosine between the query and the passage
+    # latent-conditions questions: the best cosine between the passage and the summary of a latent category it is
+    # tagged with as a weakness (None when it carries no such tag)
+    category_similarity: float | None = None
+
+
+@dataclass(frozen=True)
 class Hit:
     """A passage found by search, with its document's metadata and a fused score (higher is better)."""
 
@@ -69,6 +85,7 @@ class Hit:
     document: DocumentInfo
     score: float
     boilerplate: bool = False  # text shared with many documents (addresses, templates): demoted in ranking
+    why: Explanation = field(default_factory=Explanation, compare=False)
 
     @property
     def id(self) -> str:
@@ -93,6 +110,41 @@ class SearchFilters:
     def is_empty(self) -> bool:
         return all(v is None for v in (self.kinds, self.councils, self.documents, self.year_from,
                                        self.year_to, self.categories))
+
+    @classmethod
+    def from_values(cls, kinds: Iterable[str] | str | None = None, councils: Iterable[str] | str | None = None,
+                    documents: Iterable[str] | str | None = None, year_from: int | str | None = None,
+                    year_to: int | str | None = None, categories: Iterable[str] | str | None = None,
+                    ) -> SearchFilters:
+        """Filters from loose values (the CLI's options, the page's controls, a LangChain retriever's dict): an
+        empty list or a blank value means no constraint, a year is an int or its digits (the page's "Any" is no
+        year), and years given the wrong way round are swapped."""
+        def values(given: Iterable[str] | str | None) -> tuple[str, ...] | None:
+            kept = tuple(str(v) for v in ((given,) if isinstance(given, str) else given or ()) if v)
+            return kept or None
+
+        def year(given: int | str | None) -> int | None:
+            text = str(given).strip() if given is not None else ""
+            return int(text) if text.isdigit() else None
+
+        start, end = year(year_from), year(year_to)
+        if start and end and start > end:
+            start, end = end, start
+        return cls(kinds=values(kinds), councils=values(councils), documents=values(documents), year_from=start,
+                   year_to=end, categories=values(categories))
+
+    def admits(self, d: DocumentInfo) -> bool:
+        """Does the document pass every filter on documents (kind, council, document, published years)?"""
+        year = int(d.published[:4]) if d.published else None
+        if self.kinds and d.kind not in self.kinds:
+            return False
+        if self.councils and (not d.council or council_key(d.council) not in {council_key(c) for c in self.councils}):
+            return False
+        if self.documents and not ({d.id, d.source, d.source.rsplit("/", 1)[-1]} & set(self.documents)):
+            return False
+        if self.year_from is not None and (year is None or year < self.year_from):
+            return False
+        return not (self.year_to is not None and (year is None or year > self.year_to))
 
 
 @dataclass(frozen=True)

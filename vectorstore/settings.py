@@ -45,6 +45,8 @@ class SearchSettings(BaseModel):
     lexical_weight: float = Field(1.5, description="weight of the lexical (BM25) ranking in the fusion")
     candidates: int = Field(100, description="results taken from each retriever before fusion")
     dense_backend: str = Field("exact", description="'exact' (in-memory matrix kept in step with Chroma) or 'chroma'")
+    reranker: str = Field("none", description="a reranker of the fused candidates, by name (vectorstore.rerank); "
+                                              "'none' keeps the fused order")
 
 
 class LLMSettings(BaseModel):

@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     import numpy as np
 
     from vectorstore.index import Index
+    from vectorstore.ranking import Method
     from vectorstore.settings import SearchSettings
 
-METHODS = ("lexical", "dense", "hybrid")
+METHODS: tuple[Method, ...] = ("lexical", "dense", "hybrid")
 DEPTH = 1000  # passages asked of each method per query: enough for 100 distinct documents after max-pooling
 RUN_DOCS = 100  # documents written per query to a run file (Recall@100 needs no more)
 
@@ -168,11 +169,11 @@ def _index_folder(path: str | None) -> Iterator[Path]:
 
 
 # -- running the methods -----------------------------------------------------------------------------------------
-def pool_by_document(rows: list[int], scores: list[float], row_doc: list[str], limit: int) -> dict[str, float]:
-    """Best passage per document, in ranking order: `{corpus _id: score}` of the first `limit` documents."""
+def pool_by_document(docs: list[str], scores: list[float], limit: int) -> dict[str, float]:
+    """Best passage per document, in ranking order (`docs[i]` holds the i-th passage): `{corpus _id: score}` of
+    the first `limit` documents."""
     out: dict[str, float] = {}
-    for row, score in zip(rows, scores, strict=True):
-        doc = row_doc[row]
+    for doc, score in zip(docs, scores, strict=True):
         if doc not in out:
             out[doc] = score
             if len(out) == limit:
@@ -187,34 +188,21 @@ def encode_queries(index: Index, queries: dict[str, str]) -> dict[str, np.ndarra
 
 
 def run_methods(index: Index, doc_of: dict[str, str], queries: dict[str, str], settings: SearchSettings,
-                methods: tuple[str, ...] = METHODS, vectors: dict[str, np.ndarray] | None = None,
+                methods: tuple[Method, ...] = METHODS, vectors: dict[str, np.ndarray] | None = None,
                 ) -> dict[str, dict[str, dict[str, float]]]:
-    """`{method: {qid: {corpus _id: score}}}` for every query, by the product's ranking code."""
-    from vectorstore.records import SearchFilters
-    from vectorstore.search import dense_ranking, lexical_scored, rank
+    """`{method: {qid: {corpus _id: score}}}` for every query, ranked by `Index.rank`."""
+    from vectorstore.ranking import RankRequest
 
-    cache = index.cache()
-    docs = {d.id: d for d in index.documents()}
-    row_doc = [doc_of.get(p.doc_id, p.doc_id) for p in cache.passages]
     if vectors is None:
         vectors = encode_queries(index, queries)
-    depth = min(DEPTH, len(cache.passages))
+    depth = min(DEPTH, index.passage_count())
     runs: dict[str, dict[str, dict[str, float]]] = {m: {} for m in methods}
-    for qid, query in queries.items():
-        vector = vectors[qid]
-        if "dense" in methods:
-            rows = dense_ranking(cache, vector, depth, None)
-            runs["dense"][qid] = pool_by_document(rows, [float(s) for s in cache.vectors[rows] @ vector],
-                                                  row_doc, RUN_DOCS)
-        if "lexical" in methods:
-            scored = lexical_scored(cache, query, depth, None)
-            runs["lexical"][qid] = pool_by_document([r for r, _ in scored], [s for _, s in scored], row_doc,
-                                                    RUN_DOCS)
-        if "hybrid" in methods:
-            ranked, _ = rank(cache, docs, query, vector, depth, SearchFilters(), settings, index.store,
-                             embed=index.embedder.encode_query)  # as `Index.search` ranks
-            runs["hybrid"][qid] = pool_by_document([r for r, _ in ranked], [s for _, s in ranked], row_doc,
-                                                   RUN_DOCS)
+    for method in methods:
+        requests = [RankRequest(query, depth, method=method, vector=vectors[qid], settings=settings)
+                    for qid, query in queries.items()]
+        for qid, result in zip(queries, index.rank_each(requests), strict=True):
+            runs[method][qid] = pool_by_document([doc_of.get(h.document.id, h.document.id) for h in result.hits],
+                                                 [h.score for h in result.hits], RUN_DOCS)
     return runs
 
 
@@ -292,7 +280,7 @@ def evaluate_beir(folder: str | Path, run_dir: str | Path, index_dir: str | None
         t0 = time.perf_counter()
         doc_of = build_index(index, beir, where / "beir-corpus", progress)
         seconds["index"] = round(time.perf_counter() - t0, 1)
-        passages = len(index.cache().passages)
+        passages = index.passage_count()
         asked = {q: beir.queries[q] for q in test if q in beir.queries}
         t0 = time.perf_counter()
         vectors = encode_queries(index, asked)
@@ -344,7 +332,7 @@ def run_beir(args: Any) -> int:
     """`latent eval --beir DIR --run-dir D [--json]`."""
     import sys
 
-    from assistant.commands import emit_json
+    from assistant.cli_common import emit_json
 
     if getattr(args, "server", None):
         print("latent eval --beir builds its own embedded index; --server is ignored", file=sys.stderr)

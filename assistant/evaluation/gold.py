@@ -130,7 +130,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_gold(args: argparse.Namespace) -> int:
-    from assistant.commands import emit_json, open_from_args
+    from assistant.cli_common import emit_json, open_from_args
 
     gold = load_gold(args.gold)  # before the index and the model: a bad file fails at once
     index = open_from_args(args)

@@ -1,80 +1,62 @@
-"""Findings across documents: the documents × categories matrix of `latent themes --json`, as a shaded table,
-the passages behind one cell, a CSV, and two documents side by side (each category's cited sentences).
-
-HOOK: the matrix comes from `assistant.themes.themes_matrix(index)` (contract shape in design.md: categories,
-documents, cells with document/category/negative/positive/passages). When that function does not exist the tab
-is simply not shown (`matrix_source` returns None); nothing else here depends on it.
+"""Findings across documents: the documents × categories matrix of `latent themes` (`assistant.themes.ThemesMatrix`),
+as a shaded table, the passages behind one cell, a CSV, and two documents side by side (each category's cited
+sentences).
 """
 
 from __future__ import annotations
 
-import csv
-import importlib
-import inspect
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.themes import CategoryColumn, Cell, DocumentRow, ThemesMatrix, category_sentences, matrix_as_csv
 from assistant.web.cards import attr, document_href, source_card, text_html
 from vectorstore.records import Hit
 
 if TYPE_CHECKING:
     from vectorstore.index import Index
 
-Matrix = dict[str, Any]
 SHOWN = 4  # sentences shown per document and category; the rest behind "more"
 
 
-def matrix_source() -> Callable[[Index, str | None], Matrix] | None:
-    """`assistant.themes.themes_matrix` when it exists, else None (the tab is left out). The result takes the
-    index and a level ('latent', 'active', or None for every category)."""
-    try:
-        module = importlib.import_module("assistant.themes")
-    except ImportError:
-        return None
-    fn = getattr(module, "themes_matrix", None)
-    if not callable(fn):
-        return None
-    takes_level = "level" in inspect.signature(fn).parameters
+@dataclass(frozen=True)
+class PickedCell:
+    """The cell under a click, with its row's document and its column's category."""
 
-    def matrix(index: Index, level: str | None = None) -> Matrix:
-        m: Matrix = fn(index, level=level) if takes_level else fn(index)
-        return m
-
-    return matrix
+    document: DocumentRow
+    category: CategoryColumn
+    cell: Cell
 
 
-def _cells(matrix: Matrix) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(c["document"], c["category"]): c for c in matrix.get("cells", [])}
+def _label(cat: CategoryColumn) -> str:
+    return cat.label or cat.id
 
 
-def _label(cat: dict[str, Any]) -> str:
-    return str(cat.get("label") or cat["id"])
+def _title(doc: DocumentRow) -> str:
+    return doc.title or doc.id
 
 
-def matrix_table(matrix: Matrix) -> tuple[list[str], list[list[str]], list[list[str]]]:
+def matrix_table(matrix: ThemesMatrix) -> tuple[list[str], list[list[str]], list[list[str]]]:
     """Headers, rows of cell text ('3' negative findings, '3 (+1)' with one positive) and each cell's CSS
     (shaded by its negative count relative to the largest), for a Dataframe."""
-    cats, docs, cells = matrix.get("categories", []), matrix.get("documents", []), _cells(matrix)
-    top = max((int(c.get("negative", 0)) for c in cells.values()), default=0) or 1
-    headers = ["Document", *(_label(c) for c in cats)]
+    top = max((c.negative for c in matrix.cells), default=0) or 1
+    headers = ["Document", *(_label(c) for c in matrix.categories)]
     rows, styles = [], []
-    for d in docs:
-        row, style = [str(d.get("title") or d["id"])], [""]
-        for c in cats:
-            cell = cells.get((d["id"], c["id"]), {})
-            neg, pos = int(cell.get("negative", 0)), int(cell.get("positive", 0))
-            row.append((str(neg) if neg else "·") + (f" (+{pos})" if pos else ""))
-            share = neg / top
+    for d in matrix.documents:
+        row, style = [_title(d)], [""]
+        for c in matrix.categories:
+            cell = matrix.cell(d.id, c.id)
+            row.append(_counts(cell))
+            share = cell.negative / top
             # Light to strong amber; text stays dark, so contrast holds at every level (≥ 7:1 on #f59e0b).
             style.append(f"background-color: rgba(245, 158, 11, {0.12 + 0.78 * share:.2f}); color: #111"
-                         if neg else "")
+                         if cell.negative else "")
         rows.append(row)
         styles.append(style)
     return headers, rows, styles
 
 
-def matrix_frame(matrix: Matrix) -> Any:
+def matrix_frame(matrix: ThemesMatrix) -> Any:
     """The matrix as a shaded pandas Styler (gr.Dataframe shows its colours)."""
     import pandas as pd
 
@@ -84,75 +66,53 @@ def matrix_frame(matrix: Matrix) -> Any:
     return frame.style.apply(lambda _: css, axis=None)
 
 
-def cell_at(matrix: Matrix, row: int, col: int) -> dict[str, Any] | None:
+def cell_at(matrix: ThemesMatrix, row: int, col: int) -> PickedCell | None:
     """The cell under a click (row, column of the table; column 0 is the document's title)."""
-    docs, cats = matrix.get("documents", []), matrix.get("categories", [])
-    if not (0 <= row < len(docs) and 1 <= col <= len(cats)):
+    if not (0 <= row < len(matrix.documents) and 1 <= col <= len(matrix.categories)):
         return None
-    doc, cat = docs[row], cats[col - 1]
-    found = _cells(matrix).get((doc["id"], cat["id"]))
-    return {"document": doc, "category": cat, "cell": found or {"negative": 0, "positive": 0, "passages": []}}
+    doc, cat = matrix.documents[row], matrix.categories[col - 1]
+    return PickedCell(doc, cat, matrix.cell(doc.id, cat.id))
 
 
-def cell_html(index: Index, picked: dict[str, Any] | None) -> str:
-    """The passages behind one cell, as source cards (their tagged sentences marked when the matrix gives them)."""
+def cell_html(index: Index, picked: PickedCell | None) -> str:
+    """The passages behind one cell, as source cards."""
     if picked is None:
         return "<p>Select a cell of the table to see the passages behind it.</p>"
-    doc, cat, cell = picked["document"], picked["category"], picked["cell"]
-    title = f"{text_html(_label(cat))} in {text_html(str(doc.get('title') or doc['id']))}"
-    ids = list(cell.get("passages") or [])
-    if not ids:
+    doc, cat, cell = picked.document, picked.category, picked.cell
+    title = f"{text_html(_label(cat))} in {text_html(_title(doc))}"
+    if not cell.passages:
         return f"<h3>{title}</h3><p>No passage of this document is tagged with this category.</p>"
-    info = index.document_info(str(doc["id"]))
-    by_id = {p.id: p for p in index.passages(str(doc["id"]))}
-    quotes = [str(s) for s in cell.get("sentences") or []]
-    cards = [source_card(n, Hit(by_id[i], info, 0.0), quotes, anchor="finding-")
-             for n, i in enumerate((i for i in ids if i in by_id), start=1)] if info else []
-    counts = f"{int(cell.get('negative', 0))} negative, {int(cell.get('positive', 0))} positive"
+    info = index.document_info(doc.id)
+    by_id = {p.id: p for p in index.passages(doc.id)}
+    cards = [source_card(n, Hit(by_id[i], info, 0.0), [], anchor="finding-")
+             for n, i in enumerate((i for i in cell.passages if i in by_id), start=1)] if info else []
+    counts = f"{cell.negative} negative, {cell.positive} positive"
     return f"<h3>{title}</h3><p>{counts}.</p>{''.join(cards) or '<p>Those passages are no longer in the index.</p>'}"
 
 
-def write_csv(matrix: Matrix, path: Path) -> Path:
-    """The columns of `latent themes` CSV (one row per document, `<category>_negative` and `_positive` counts),
-    with text cells guarded against spreadsheet formulas."""
-    cats, cells = [c["id"] for c in matrix.get("categories", [])], _cells(matrix)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow(["document_id", "title", "council", "published", *(f"{c}_negative" for c in cats),
-                      *(f"{c}_positive" for c in cats)])
-        for d in matrix.get("documents", []):
-            row = [cells.get((d["id"], c), {}) for c in cats]
-            out.writerow([_cell_text(d["id"]), _cell_text(d.get("title", "")), _cell_text(d.get("council") or ""),
-                          d.get("published") or "", *(int(x.get("negative", 0)) for x in row),
-                          *(int(x.get("positive", 0)) for x in row)])
+def write_csv(matrix: ThemesMatrix, path: Path) -> Path:
+    """The matrix as `latent themes --csv` writes it."""
+    path.write_text(matrix_as_csv(matrix), encoding="utf-8", newline="")
     return path
 
 
-def _cell_text(value: Any) -> str:
-    """A spreadsheet reads '=…', '+…', '-…', '@…' as a formula: a title from a document must stay text."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def compare_choices(matrix: Matrix) -> list[tuple[str, str]]:
+def compare_choices(matrix: ThemesMatrix) -> list[tuple[str, str]]:
     """(title, id) of the matrix's documents, for the two pickers."""
-    return [(str(d.get("title") or d["id"]), str(d["id"])) for d in matrix.get("documents", [])]
+    return [(_title(d), d.id) for d in matrix.documents]
 
 
-def default_pair(matrix: Matrix, first: str | None, second: str | None) -> tuple[str | None, str | None]:
+def default_pair(matrix: ThemesMatrix, first: str | None, second: str | None) -> tuple[str | None, str | None]:
     """The picks kept while their documents are still there; otherwise the first two reviews (else documents)."""
-    docs = matrix.get("documents", [])
-    ids = [str(d["id"]) for d in docs]
-    reviews = [str(d["id"]) for d in docs if d.get("kind") == "review"]
+    ids = [d.id for d in matrix.documents]
+    reviews = [d.id for d in matrix.documents if d.kind == "review"]
     pool = [*reviews, *(i for i in ids if i not in reviews)]
     a = first if first in ids else (pool[0] if pool else None)
     b = second if second in ids and second != a else next((i for i in pool if i != a), None)
     return a, b
 
 
-def _counts(cell: dict[str, Any]) -> str:
-    neg, pos = int(cell.get("negative", 0)), int(cell.get("positive", 0))
-    return (str(neg) if neg else "·") + (f" (+{pos})" if pos else "")
+def _counts(cell: Cell) -> str:
+    return (str(cell.negative) if cell.negative else "·") + (f" (+{cell.positive})" if cell.positive else "")
 
 
 def _sentences_html(index: Index, doc_id: str, found: list[Any]) -> str:
@@ -178,35 +138,32 @@ def _sentences_html(index: Index, doc_id: str, found: list[Any]) -> str:
     return f"<ul>{''.join(items[:SHOWN])}</ul>{more}"
 
 
-def compare_html(index: Index, matrix: Matrix, first: str | None, second: str | None) -> str:
+def compare_html(index: Index, matrix: ThemesMatrix, first: str | None, second: str | None) -> str:
     """Two documents side by side: a table of passage counts per category, then for each category found in
     either, the sentences that evidence it in each document, in two columns, each with its citation."""
-    from assistant.themes import category_sentences
-
-    docs = {str(d["id"]): d for d in matrix.get("documents", [])}
+    docs = {d.id: d for d in matrix.documents}
     if not first or not second or first not in docs or second not in docs:
         return "<p>Choose two documents to compare.</p>"
     if first == second:
         return "<p>Choose two different documents to compare.</p>"
     pair = [docs[first], docs[second]]
-    titles = [text_html(str(d.get("title") or d["id"])) for d in pair]
-    cats, cells = matrix.get("categories", []), _cells(matrix)
-    wanted = [str(c["id"]) for c in cats]
-    found = [category_sentences(index, str(d["id"]), wanted) for d in pair]
+    titles = [text_html(_title(d)) for d in pair]
+    wanted = [c.id for c in matrix.categories]
+    found = [category_sentences(index, d.id, wanted) for d in pair]
     rows, sections, neither = [], [], []
-    for c in cats:
-        mine = [cells.get((str(d["id"]), c["id"]), {}) for d in pair]
+    for c in matrix.categories:
+        mine = [matrix.cell(d.id, c.id) for d in pair]
         rows.append(f'<tr><th scope="row">{text_html(_label(c))}</th>'
                     + "".join(f'<td class="num">{_counts(x)}</td>' for x in mine) + "</tr>")
-        if not any(x.get("passages") for x in mine):
+        if not any(x.passages for x in mine):
             neither.append(_label(c))
             continue
         columns = "".join(
-            f'<div class="compare-col"><h5>{title}</h5><p class="counts">{int(x.get("negative", 0))} passages '
-            f'record a weakness, {int(x.get("positive", 0))} a strength</p>'
-            f"{_sentences_html(index, str(d['id']), f.get(c['id'], []))}</div>"
+            f'<div class="compare-col"><h5>{title}</h5><p class="counts">{x.negative} passages '
+            f'record a weakness, {x.positive} a strength</p>'
+            f"{_sentences_html(index, d.id, f.get(c.id, []))}</div>"
             for d, title, x, f in zip(pair, titles, mine, found, strict=True))
-        sections.append(f'<section class="compare-category" data-category="{attr(str(c["id"]))}">'
+        sections.append(f'<section class="compare-category" data-category="{attr(c.id)}">'
                         f'<h4>{text_html(_label(c))}</h4><div class="compare-cols">{columns}</div></section>')
     table = ('<table class="documents compare-counts"><caption>Passages per category: weaknesses, with strengths in '
              f'brackets (·: none)</caption><thead><tr><th scope="col">Category</th><th scope="col">{titles[0]}</th>'

@@ -97,22 +97,28 @@ class PageContext:
 
 
 # -- answering -------------------------------------------------------------------------------------------------
-def filters_from(kinds: Sequence[str] | None = None, councils: Sequence[str] | None = None,
-                 documents: Sequence[str] | None = None, year_from: Any = None, year_to: Any = None) -> SearchFilters:
-    """The page's filter controls as SearchFilters; empty controls and 'Any' mean no constraint."""
-    def years(value: Any) -> int | None:
-        text = str(value).strip() if value is not None else ""
-        return int(text) if text.isdigit() else None
+def stream_answer(ctx: PageContext, q: str, past: list[Answer], filters: SearchFilters | None,
+                  ) -> Iterator[tuple[str, Answer | None]]:
+    """(text so far, None) while the model writes, then ('', the verified Answer)."""
+    tokens: queue.Queue[str | None] = queue.Queue()
+    result: dict[str, Any] = {}
 
-    def tup(values: Sequence[str] | None) -> tuple[str, ...] | None:
-        kept = tuple(str(v) for v in values or () if v)
-        return kept or None
+    def work() -> None:
+        try:
+            result["answer"] = ctx.answer(q, past, filters, on_token=tokens.put)
+        except Exception as exc:
+            result["error"] = exc
+        finally:
+            tokens.put(None)
 
-    start, end = years(year_from), years(year_to)
-    if start and end and start > end:
-        start, end = end, start
-    return SearchFilters(kinds=tup(kinds), councils=tup(councils), documents=tup(documents), year_from=start,
-                         year_to=end)
+    threading.Thread(target=work, name="latent-answer", daemon=True).start()
+    text = ""
+    while (token := tokens.get()) is not None:
+        text += token
+        yield text, None
+    if "error" in result:
+        raise result["error"]
+    yield "", result["answer"]
 
 
 def history_of(answers: Sequence[Answer]) -> list[dict[str, str]]:

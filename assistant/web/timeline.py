@@ -1,5 +1,5 @@
-"""The Timeline tab: one case's chronology (`assistant.chronology.chronology`, the `latent timeline --json`
-object) as an inline SVG plot, the same events as a table, and the passage behind one event.
+"""The Timeline tab: one case's chronology (`assistant.chronology.Chronology`, what `latent timeline` shows)
+as an inline SVG plot, the same events as a table, and the passage behind one event.
 
 The plot is markup we write, so it needs no script library, font or image from anywhere. Each event on it is a
 link to its row of the table (which works without script); on the page a click is also sent to the server,
@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from assistant.chronology import Chronology, Event, chronology
 from assistant.web.cards import KIND_LABELS, attr, long_date, source_card, text_html
 from vectorstore.records import Hit
-from vectorstore.taxonomy import load_taxonomy
+from vectorstore.taxonomy import category_labels
 
 if TYPE_CHECKING:
     from vectorstore.index import Index
-    from vectorstore.records import DocumentInfo
-
-Chronology = dict[str, Any]
 
 CASE_KINDS = ("review", "coroner_report")  # documents about one child's death or harm
 GROUPINGS = [("Agency", "agency"), ("Category", "category")]
@@ -67,29 +65,15 @@ _R, _STEP = 6.5, 9.0  # marker radius; vertical step between markers that would 
 _LABEL_CHARS = 25
 
 
-@dataclass(frozen=True)
-class Case:
-    """A review's chronology, as the tab shows it."""
-
-    document: DocumentInfo
-    chronology: Chronology  # the `latent timeline --json` object
-
-    @property
-    def events(self) -> list[dict[str, Any]]:
-        return list(self.chronology.get("events") or [])
-
-
 class Chronologies:
     """The chronologies of one index, each worked out once per stored version of its document."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self._cache: dict[tuple[str, str, str | None], Case] = {}
+        self._cache: dict[tuple[str, str, str | None], Chronology] = {}
         self._lock = threading.Lock()
 
-    def case(self, doc_id: str | None) -> Case | None:
-        from assistant.chronology import chronology
-
+    def case(self, doc_id: str | None) -> Chronology | None:
         doc = self.index.document_info(doc_id) if doc_id else None
         if doc is None:
             return None
@@ -97,7 +81,7 @@ class Chronologies:
         with self._lock:
             found = self._cache.get(key)
         if found is None:
-            found = Case(doc, chronology(self.index, doc.id))
+            found = chronology(self.index, doc.id)
             with self._lock:
                 self._cache[key] = found
         return found
@@ -119,17 +103,13 @@ def agency_label(key: str | None) -> str:
     return AGENCY_LABELS.get(key, key.capitalize()) if key else NO_AGENCY
 
 
-def category_labels() -> dict[str, str]:
-    return {c.id: c.label for c in load_taxonomy()}
-
-
-def _groups_of(event: dict[str, Any], group_by: str, labels: dict[str, str]) -> list[str]:
+def _groups_of(event: Event, group_by: str, labels: Mapping[str, str]) -> list[str]:
     if group_by == "category":
-        return [labels.get(c, c) for c in event.get("categories") or []] or [NO_CATEGORY]
-    return [agency_label(event.get("agency"))]
+        return [labels.get(c, c) for c in event.categories] or [NO_CATEGORY]
+    return [agency_label(event.agency)]
 
 
-def _lanes(events: list[dict[str, Any]], group_by: str, labels: dict[str, str]) -> list[str]:
+def _lanes(events: Sequence[Event], group_by: str, labels: Mapping[str, str]) -> list[str]:
     """Rows of the plot: categories in the taxonomy's order (latent, active, defence); agencies in the order they
     first appear, so the chart reads as the case unfolded. The catch-all row comes last."""
     seen: list[str] = []
@@ -151,22 +131,22 @@ def lane_colours(lanes: list[str]) -> dict[str, str]:
     return out
 
 
-def incident_label(case: Case) -> tuple[str, str] | None:
+def incident_label(case: Chronology) -> tuple[str, str] | None:
     """(the line's label, its date) for the incident date: 'Death' or 'Incident' when a sentence states it on that
     date, else the end of the review period (the chronology falls back to it), said as such."""
-    day = case.chronology.get("incident_date")
+    day = case.incident_date
     if not day:
         return None
-    stated = [e for e in case.events if e.get("incident") and e.get("date") == day]
+    stated = [e for e in case.events if e.incident and e.date == day]
     if not stated:
         return f"Review period ends {long_date(day)} (incident date not stated)", day
-    kind = "Death" if any(_DEATH.search(str(e.get("text", ""))) for e in stated) else "Incident"
+    kind = "Death" if any(_DEATH.search(e.text) for e in stated) else "Incident"
     return f"{kind}: {long_date(day)}", day
 
 
-def where(event: dict[str, Any]) -> str:
+def where(event: Event) -> str:
     """'page 7, paragraph 4.2'."""
-    return f"page {event.get('page')}" + (f", paragraph {event['paragraph']}" if event.get("paragraph") else "")
+    return f"page {event.page}" + (f", paragraph {event.paragraph}" if event.paragraph else "")
 
 
 def _one_line(text: str, limit: int = 0) -> str:
@@ -199,7 +179,7 @@ def _ticks(start: date, end: date) -> tuple[list[tuple[date, str]], list[date]]:
                                                                                        else (7,))]
 
 
-def plot_html(case: Case | None, group_by: str = "agency") -> str:
+def plot_html(case: Chronology | None, group_by: str = "agency") -> str:
     """The chronology as an SVG figure: time across, one row per agency (or category) in its own colour, the review
     period shaded and the incident date marked; each event a link to its row of the table."""
     if case is None:
@@ -210,10 +190,10 @@ def plot_html(case: Case | None, group_by: str = "agency") -> str:
     labels = category_labels()
     lanes = _lanes(events, group_by, labels)
     colours = lane_colours(lanes)
-    days = [date.fromisoformat(e["date"]) for e in events]
+    days = [date.fromisoformat(e.date) for e in events]
     doc = case.document
     bounds = [*days, *(date.fromisoformat(d) for d in (doc.period_start, doc.period_end,
-                                                       case.chronology.get("incident_date")) if d)]
+                                                       case.incident_date) if d)]
     pad = timedelta(days=max(15, (max(bounds) - min(bounds)).days // 40))
     t0, t1 = min(bounds) - pad, max(bounds) + pad
     scale = (_W - _LEFT - _RIGHT) / max(1, (t1 - t0).days)
@@ -265,8 +245,8 @@ def plot_html(case: Case | None, group_by: str = "agency") -> str:
             + "</text>")
         for px, off, i in placed[g]:
             e = events[i]
-            name = (f"Event {i + 1}, {long_date(e['date'])}, {agency_label(e.get('agency'))}: "
-                    f"{_one_line(e.get('text', ''), 160)} ({where(e)})")
+            name = (f"Event {i + 1}, {long_date(e.date)}, {agency_label(e.agency)}: "
+                    f"{_one_line(e.text, 160)} ({where(e)})")
             marks.append(f'<a class="event" href="#timeline-row-{i}" data-event="{i}" aria-label="{attr(name)}">'
                          f"<title>{text_html(name)}</title>"
                          f'<circle cx="{px:.1f}" cy="{mid + off:.1f}" r="{_R}" fill="{colours[g]}"/></a>')
@@ -296,24 +276,24 @@ def plot_html(case: Case | None, group_by: str = "agency") -> str:
     return "".join(parts)
 
 
-def table_html(case: Case | None) -> str:
+def table_html(case: Chronology | None) -> str:
     """The events as an accessible table (date, agency, categories, event, citation), each with a button that
     shows its passage."""
     if case is None or not case.events:
         return ""
     labels = category_labels()
-    incident = (case.chronology.get("incident_date"), True)
+    incident = (case.incident_date, True)
     rows = []
     for i, e in enumerate(case.events):
-        cats = ", ".join(labels.get(c, c) for c in e.get("categories") or []) or "—"
-        cls = ' class="incident"' if (e.get("date"), bool(e.get("incident"))) == incident else ""
-        short = f"p. {e.get('page')}" + (f", para {e['paragraph']}" if e.get("paragraph") else "")
+        cats = ", ".join(labels.get(c, c) for c in e.categories) or "—"
+        cls = ' class="incident"' if (e.date, e.incident) == incident else ""
+        short = f"p. {e.page}" + (f", para {e.paragraph}" if e.paragraph else "")
         button = (f'<button type="button" class="timeline-show" data-event="{i}" aria-label="{attr(short)}: show '
                   f'the paragraph of event {i + 1}">{text_html(short)}</button>')
         rows.append(f'<tr id="timeline-row-{i}"{cls}><td class="num">{i + 1}</td>'
-                    f'<td class="date">{text_html(long_date(e["date"]))}</td>'
-                    f"<td>{text_html(agency_label(e.get('agency')))}</td><td>{text_html(cats)}</td>"
-                    f'<td class="text">{text_html(_one_line(e.get("text", "")))}</td>'
+                    f'<td class="date">{text_html(long_date(e.date))}</td>'
+                    f"<td>{text_html(agency_label(e.agency))}</td><td>{text_html(cats)}</td>"
+                    f'<td class="text">{text_html(_one_line(e.text))}</td>'
                     f"<td>{button}</td></tr>")
     kind = KIND_LABELS.get(case.document.kind, case.document.kind)
     return ('<div class="timeline-table-wrap" tabindex="0" role="region" aria-label="Dated events (scrolls)">'
@@ -325,7 +305,7 @@ def table_html(case: Case | None) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def summary_markdown(case: Case | None) -> str:
+def summary_markdown(case: Chronology | None) -> str:
     if case is None:
         return "No indexed review has a chronology yet: add a case review on the Documents tab."
     marked = incident_label(case)
@@ -333,22 +313,21 @@ def summary_markdown(case: Case | None) -> str:
             + (f"{marked[0]}." if marked else "The review does not state the date of the incident."))
 
 
-def event_html(index: Index, case: Case | None, number: int | None) -> str:
+def event_html(index: Index, case: Chronology | None, number: int | None) -> str:
     """The passage behind one event, as a source card with the event's sentence marked and a link that opens the
     document at its page."""
     if case is None or number is None or not 0 <= number < len(case.events):
         return ('<section class="timeline-event" aria-live="polite"><p>Select an event on the plot or a citation in '
                 "the table to read the paragraph it comes from.</p></section>")
     e = case.events[number]
-    passage = next((p for p in index.passages(case.document.id) if p.id == e.get("passage")), None)
-    head = (f"<h3>Event {number + 1}: {text_html(long_date(e['date']))} — "
-            f"{text_html(agency_label(e.get('agency')))}</h3>")
-    cats = [category_labels().get(c, c) for c in e.get("categories") or []]
+    passage = next((p for p in index.passages(case.document.id) if p.id == e.passage_id), None)
+    head = (f"<h3>Event {number + 1}: {text_html(long_date(e.date))} — "
+            f"{text_html(agency_label(e.agency))}</h3>")
+    cats = [category_labels().get(c, c) for c in e.categories]
     tagged = f'<p class="tagged">Tagged: {text_html(", ".join(cats))}</p>' if cats else ""
     if passage is None:
-        body = (f"<blockquote>{text_html(e.get('text', ''))}</blockquote><p>{text_html(where(e))}: this passage "
+        body = (f"<blockquote>{text_html(e.text)}</blockquote><p>{text_html(where(e))}: this passage "
                 "is no longer in the index.</p>")
     else:
-        body = source_card(number + 1, Hit(passage, case.document, 0.0), [str(e.get("text", ""))],
-                           anchor="timeline-event-")
+        body = source_card(number + 1, Hit(passage, case.document, 0.0), [e.text], anchor="timeline-event-")
     return f'<section class="timeline-event" aria-live="polite">{head}{tagged}{body}</section>'

@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from vectorstore.encoders.onnx_encoder import _VERSIONED, MISSING, MODEL_FILE, RECIPE, _version
+from vectorstore.encoders.onnx_files import MISSING, MODEL_FILE, RECIPE, VERSIONED, library_version
 
 _KEEP_FLOAT = re.compile(r"layer\.\d+/output/dense/MatMul$")  # BERT-family names of the FFN down-projection
 
@@ -59,7 +59,7 @@ def build_int8(model: str, path: str, folder: Path) -> None:
                 logging.disable(logging.NOTSET)
             (tmp / "model-fp32.onnx").unlink()
             config.update({"recipe": RECIPE, "kept_float": keep,
-                           "versions": {d: _version(d) for d in _VERSIONED}})
+                           "versions": {d: library_version(d) for d in VERSIONED}})
             (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")  # last: marks done
             shutil.rmtree(folder, ignore_errors=True)
             tmp.rename(folder)

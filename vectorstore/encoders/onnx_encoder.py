@@ -13,54 +13,15 @@ then L2 normalisation.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vectorstore.encoders.onnx_files import MISSING, MODEL_FILE, model_folder
+
 if TYPE_CHECKING:
     import numpy as np
-
-RECIPE = 1  # bump when the export or quantization recipe changes: folders built by an older recipe are ignored
-MODEL_FILE = "model-int8.onnx"
-_VERSIONED = ("torch", "transformers", "sentence-transformers", "onnx", "onnxruntime")
-MISSING = ("the onnx-int8 embedding backend needs onnxruntime (and onnx to build its model): "
-           "pip install 'latent[onnx]', or set LATENT_EMBEDDING__BACKEND=torch")
-
-
-def cache_root() -> Path:
-    """A per-user cache folder (XDG on Linux): the built models are derived data, safe to delete."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "latent" / "onnx"
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "-"
-
-
-def build_key(model: str, path: str) -> str:
-    """Changes with the recipe, any library that shapes the export, or any file of the model (size and time:
-    hashing 90 MB of weights would cost each process half a second)."""
-    parts = [f"recipe {RECIPE}", f"model {model}", *(f"{d} {_version(d)}" for d in _VERSIONED)]
-    folder = Path(path)
-    if folder.is_dir():
-        for f in sorted(folder.rglob("*")):
-            if f.is_file():
-                st = f.stat()
-                parts.append(f"{f.relative_to(folder)} {st.st_size} {st.st_mtime_ns}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-
-def model_folder(model: str, path: str) -> Path:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model.rstrip("/"))[-60:]
-    return cache_root() / f"{slug}-{build_key(model, path)}"
-
 
 def _onnxruntime() -> Any:
     try:

@@ -1,7 +1,7 @@
 """Tag sentences and passages with taxonomy categories (latent conditions, active failures, defences) and polarity.
 
 A deterministic, pattern-based tagger: it runs on every passage at ingest, so it must be fast (no model, no
-download) and explainable. For each category, topic patterns (`tagger_patterns.TOPICS`) give evidence whose
+download) and explainable. For each category, topic patterns (`patterns.TOPICS`) give evidence whose
 weights combine as independent signals; a sentence carries every category whose evidence reaches `THRESHOLD`.
 Polarity comes from cues in the sentence, weighted by clause: in "Although caseloads have reduced, they remain too
 high" the concessive clause counts half and the main clause one and a half, so the mention is negative.
@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ingest.tagger_patterns import (
+from vectorstore.records import Tag
+from vectorstore.sentences import split_sentences
+from vectorstore.taxonomy.categories import load_taxonomy
+from vectorstore.taxonomy.patterns import (
     BURDENS,
     CUES,
     DIMINISHERS,
@@ -25,9 +28,6 @@ from ingest.tagger_patterns import (
     TOPICS,
     has_finite_verb,
 )
-from vectorstore.records import Tag
-from vectorstore.sentences import split_sentences
-from vectorstore.taxonomy import load_taxonomy
 
 __all__ = ["THRESHOLD", "tag_passage", "tag_sentence", "tag_sentences"]
 
@@ -213,7 +213,7 @@ def tag_sentence(text: str) -> list[Tag]:
 
 
 def tag_sentences(texts: list[str]) -> list[list[Tag]]:
-    """Tags for each text, one list per input in order (contract: `ingest.tag_sentences`, `latent tag`)."""
+    """Tags for each text, one list per input in order (contract: `latent tag`; `ingest.tag_sentences` is this)."""
     return [tag_sentence(text) for text in texts]
 
 

@@ -1,19 +1,22 @@
-"""The taxonomy of contributory factors (Reason's latent conditions, active failures, defences), read from a data file.
+"""The categories of the taxonomy (Reason's latent conditions, active failures, defences), read from its data file.
 
-The categories live in `taxonomy.json` beside this module so that ingest (the tagger) and the assistant (themes,
-filters) read one versioned source; the ids are a contract (`latent tag --json`, `latent themes --json`).
+The categories live in `taxonomy.json` beside this module; their ids are a contract (`latent tag --json`, `latent
+themes --json`) and their labels are the ones every answer, table and plot shows.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from types import MappingProxyType
 
 from vectorstore.records import LEVELS
 
-__all__ = ["TAXONOMY_FILE", "Category", "category_by_id", "load_taxonomy", "taxonomy_version"]
+__all__ = ["TAXONOMY_FILE", "Category", "category_by_id", "category_labels", "latent_categories", "load_taxonomy",
+           "taxonomy_version"]
 
 TAXONOMY_FILE = "taxonomy.json"
 
@@ -29,10 +32,15 @@ class Category:
     phrases: tuple[str, ...]  # indicative phrases, as written in reviews and inspection letters
     framework: str  # where the category comes from in the safety literature
 
+    @property
+    def summary(self) -> str:
+        """The label and the first ten indicative phrases: what a search for the category's evidence asks."""
+        return f"{self.label}: {', '.join(self.phrases[:10])}"
+
 
 def _read_taxonomy() -> dict[str, object]:
     # importlib.resources rather than a path relative to __file__, so the file is found inside a wheel or zip too.
-    text = resources.files("vectorstore").joinpath(TAXONOMY_FILE).read_text(encoding="utf-8")
+    text = resources.files("vectorstore.taxonomy").joinpath(TAXONOMY_FILE).read_text(encoding="utf-8")
     data: dict[str, object] = json.loads(text)
     return data
 
@@ -75,3 +83,15 @@ def category_by_id(category_id: str) -> Category:
             return category
     known = ", ".join(c.id for c in load_taxonomy())
     raise KeyError(f"unknown taxonomy category {category_id!r} (known: {known})")
+
+
+@cache
+def latent_categories() -> tuple[Category, ...]:
+    """The latent conditions, in file order."""
+    return tuple(c for c in load_taxonomy() if c.level == "latent")
+
+
+@cache
+def category_labels() -> Mapping[str, str]:
+    """Category id -> its label, in file order (the one place labels come from; read-only, shared)."""
+    return MappingProxyType({c.id: c.label for c in load_taxonomy()})
