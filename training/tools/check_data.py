@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"
 KINDS = {"fact", "paraphrase", "theme", "unanswerable", "person", "invented", "followup"}
-CATEGORIES = {c["id"] for c in json.loads((ROOT / "vectorstore" / "taxonomy" / "taxonomy.json").read_text())["categories"]} \
-    if (ROOT / "vectorstore" / "taxonomy" / "taxonomy.json").exists() else set()
+TAXONOMY = ROOT / "vectorstore" / "taxonomy" / "taxonomy.json"
+CATEGORIES = {c["id"] for c in json.loads(TAXONOMY.read_text())["categories"]} if TAXONOMY.exists() else set()
 STOP = set(re.findall(r"[a-z]+", """
 a an the of to in on at for and or but by with from as is are was were be been being it its this
 that these those there their they them he she his her him we our you your i me my what which who whom whose when
