@@ -20,6 +20,7 @@ from assistant.judgements import groups_for, judged_reports, judgement_asked
 from assistant.records import Answer, Citation, CitationNumbers
 from assistant.scope import QuestionScope, doc_date, incident_date, read_scope
 from prompts import NEAREST_INTRO, REFUSAL
+from vectorstore.councils import canonical_council, council_matches, councils_named
 from vectorstore.query import Query, council_key, read_query
 from vectorstore.ranking import RankRequest
 from vectorstore.records import DocumentInfo, Hit, SearchFilters
@@ -36,7 +37,6 @@ LATENT_SENTENCES = 10
 PER_REVIEW_SENTENCES = 4
 MAX_REVIEWS = 6
 NAMED_IN_FEW = 3  # a single name (a surname, a place) held by at most this many documents scopes the question
-CONCERN_SENTENCES = 16
 _REVIEW_KINDS = ("review", "coroner_report")
 
 
@@ -51,7 +51,7 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
     filters = filters or SearchFilters()
     docs = index.searchable_documents()
 
-    scoped, refusal = _scope_to_named(index, scope, docs, filters)
+    scoped, refusal, subjects = _scope_to_named(index, scope, docs, filters)
     if refusal:
         return _refuse(index, question, query, refusal, filters)
     judgement = judgement_asked(standalone) if llm is None else None
@@ -70,11 +70,13 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
             scoped = _with_documents(scoped, _preceding(reviews[0], docs, scope))
     # the k best, then (for a latent question) each latent category's own best passages
     hits = index.rank(RankRequest(query, RETRIEVE_K, scoped, latent=scope.latent)).hits
-    reason = _weak_evidence(scope, hits)
+    # a question about a named person is about their report: a council it also names is context, not scope
+    reason = _weak_evidence(replace(scope, councils=()) if subjects else scope, hits)
     if reason:
         return _refuse(index, question, query, reason, filters, hits)
-    concerns = _coroner_concerns(index, scope, scoped, docs)
-    if concerns and llm is None:
+    reports = [docs[i] for i in sorted(subjects) if docs[i].kind == "coroner_report" and scoped.admits(docs[i])]
+    concerns = _coroner_concerns(index, reports) if llm is None and 0 < len(reports) <= NAMED_IN_FEW else {}
+    if concerns:
         return _compose_concerns(question, standalone, concerns, hits)
     if llm is not None:
         from assistant.llm_answer import answer_with_llm
@@ -85,26 +87,40 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
 
 # -- scoping ---------------------------------------------------------------------------------------------------
 def _scope_to_named(index: Index, scope: QuestionScope, docs: dict[str, DocumentInfo],
-                    filters: SearchFilters) -> tuple[SearchFilters, str | None]:
-    """Restrict to documents naming the child or person asked about; a name no document holds is a refusal."""
-    people = [*scope.children, *(n for n in scope.names if not _is_council(n, docs))]
-    named_in = index.documents_naming(people) if people else {}
+                    filters: SearchFilters) -> tuple[SearchFilters, str | None, set[str]]:
+    """Restrict to documents naming the child or person asked about; a person no document names is a refusal.
+    Also returns the documents that name them (the review or report about them), without the letters added.
+    People are matched by name tokens (`Index.documents_naming_person`): "Jane Smith" finds "Jane Elizabeth
+    SMITH". A lower-case name read from a person's place in the question ("after niamh doherty's death") is
+    refused only when the documents do not even use its words; otherwise it may be ordinary words."""
+    plain = [*scope.children, *(n for n in scope.names if not _is_council(n, docs))]
+    named_in = index.documents_naming(plain) if plain else {}
     naming: set[str] = set()
-    for person in people:
-        found = {d.id for d in docs.values() if d.child == person} | named_in[person]
+    for child in scope.children:
+        found = {d.id for d in docs.values() if d.child == child} | named_in[child]
         if not found:
-            if person in scope.children or len(person.split()) >= 2:
-                return filters, f"no indexed document names {person}"
-            continue  # a single unknown word: the coverage check decides
-        if person in scope.children or len(person.split()) >= 2 or len(found) <= NAMED_IN_FEW:
+            return filters, f"no indexed document names {child}", set()
+        naming |= found
+    for person in scope.people:
+        if _is_council(person.text, docs):
+            continue
+        found = index.documents_naming_person(person) & set(docs)
+        if found:
+            naming |= found
+        elif not person.guessed or index.unknown_words([w for w in (person.first, person.last) if w]):
+            return filters, f"no indexed document names {person.text}", set()
+    for name in scope.names:
+        found = named_in.get(name, set())
+        if found and len(found) <= NAMED_IN_FEW:
             naming |= found  # a name few documents hold is who or what the question is about
     if not naming:
-        return filters, None
+        return filters, None, set()
+    subjects = set(naming)
     if scope.preceded:
         for doc_id in list(naming):
             if docs[doc_id].kind in _REVIEW_KINDS:
                 naming |= _preceding(docs[doc_id], docs, scope)
-    return _with_documents(filters, naming), None
+    return _with_documents(filters, naming), None, subjects
 
 
 def _preceding(review: DocumentInfo, docs: dict[str, DocumentInfo], scope: QuestionScope) -> set[str]:
@@ -131,40 +147,74 @@ def _is_council(name: str, docs: dict[str, DocumentInfo]) -> bool:
     return any(d.council and (key in council_key(d.council) or council_key(d.council) in key) for d in docs.values())
 
 
-def _coroner_concerns(index: Index, scope: QuestionScope, filters: SearchFilters,
-                      docs: dict[str, DocumentInfo]) -> list[Hit]:
-    """A question about what preceded a named person's death, scoped to coroners' reports: the reports'
-    "Matters of concern" passages, in order — the coroner's own list of what must change."""
-    if not (scope.latent and filters.documents and (scope.names or scope.children)):
-        return []
-    reports = [docs[i] for i in filters.documents if i in docs and docs[i].kind == "coroner_report"]
-    if not reports or len(reports) > NAMED_IN_FEW:
-        return []
-    out: list[Hit] = []
+def _coroner_concerns(index: Index, reports: list[DocumentInfo]) -> dict[str, list[Hit]]:
+    """The "Matters of concern" passages of each coroner's report about the person asked about, in order: the
+    coroner's own list of what must change, which an answer covers in full."""
+    out: dict[str, list[Hit]] = {}
     passages_of = index.passages_of([d.id for d in reports])
     for d in reports:
-        passages = passages_of[d.id]
-        start = next((i for i, p in enumerate(passages) if re.search(r"concern", p.section or "", re.I)), None)
-        if start is None:
-            continue
-        out.extend(Hit(p, d, 1.0) for p in passages[start:] if re.search(r"concern", p.section or "", re.I))
+        found = [Hit(p, d, 1.0) for p in passages_of[d.id] if _CONCERNS.search(p.section or "")]
+        if found:
+            out[d.id] = found
     return out
 
 
-def _compose_concerns(question: str, standalone: str, concerns: list[Hit], hits: list[Hit]) -> Answer:
-    from vectorstore.sentences import split_sentences
+_CONCERNS = re.compile(r"concern", re.I)
+# The statutory wording around the concerns, which states none: "In my opinion there is a risk that future deaths
+# will occur unless action is taken", "The MATTERS OF CONCERN are as follows".
+_STATUTORY = re.compile(r"\b(risk that future deaths (will|could) occur|matters of concern are as follows|"
+                        r"in the circumstances it is my statutory duty|you are under a duty|action should be taken)\b",
+                        re.I)
 
-    chosen: list[Candidate] = []
-    for rank, h in enumerate(concerns):
-        for a, b in split_sentences(h.text)[:2]:  # each concern's opening sentences state it
-            if len(chosen) < CONCERN_SENTENCES and len(h.text[a:b].split()) >= 3:
-                chosen.append(Candidate(h.text[a:b], h, rank, a, 1.0, None, frozenset()))
-    if not chosen:
+
+def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[Hit]], hits: list[Hit]) -> Answer:
+    """Every concern the coroner raised, each by the sentence that states it best, grouped by latent-condition
+    category (conditions first, then the failures at the sharp end, then the rest of the narrative), one heading
+    per report when the name matches more than one."""
+    from vectorstore.sentences import split_sentences
+    from vectorstore.taxonomy import category_labels, load_taxonomy, tag_sentences
+
+    order = {c.id: i for i, c in enumerate(load_taxonomy())}
+    levels = {c.id: c.level for c in load_taxonomy()}
+    labels = category_labels()
+    groups: list[tuple[str | None, list[Candidate]]] = []
+    several = len(concerns) > 1
+    for found in concerns.values():
+        chosen: list[tuple[tuple[int, int], str, Candidate]] = []
+        for rank, h in enumerate(found):
+            spans = [(a, b) for a, b in split_sentences(h.text)
+                     if len(h.text[a:b].split()) >= 3 and not _STATUTORY.search(h.text[a:b])]
+            if not spans:
+                continue
+            texts = [h.text[a:b] for a, b in spans]
+            tags = tag_sentences(texts)
+            # the sentence that states a condition most surely; else the concern's opening sentence
+            scored = [(max((t.confidence for t in ts if t.polarity == "negative"), default=0.0), i, ts)
+                      for i, ts in enumerate(tags)]
+            conf, i, ts = max(scored, key=lambda x: (x[0], -x[1]))
+            a, b = spans[i if conf > 0 else 0]
+            negative = [t for t in (ts if conf > 0 else tags[0]) if t.polarity == "negative"]
+            best = max(negative, key=lambda t: (levels[t.category] == "latent", t.confidence), default=None)
+            category = best.category if best else None
+            key = (0 if category and levels[category] == "latent" else 1 if category else 2,
+                   order.get(category or "", 99))
+            chosen.append((key, category or "", Candidate(h.text[a:b], h, rank, a, 1.0, category, frozenset())))
+        by_category: OrderedDict[str, list[Candidate]] = OrderedDict()
+        for _key, category, c in sorted(chosen, key=lambda x: (x[0], x[2].rank)):
+            by_category.setdefault(labels.get(category, "Other concerns"), []).append(c)
+        title = found[0].document.title
+        if several:
+            groups.append((title, []))
+        for label, items in by_category.items():
+            groups.append((label if not several else f"{label} ({title})", items))
+    if not any(items for _, items in groups):
         return Answer(question, f"{REFUSAL}\nThe coroner's report has no matters of concern.", True, [], hits,
                       hits[:5], standalone, reason="no matters of concern")
-    title = f"Matters of concern: {concerns[0].document.title}"
-    lines, citations = render([(title, chosen)])
-    return Answer(question, "\n".join(lines), False, citations, concerns + hits, [], standalone)
+    first = next(iter(concerns.values()))[0].document.title
+    intro: list[tuple[str | None, list[Candidate]]] = [] if several else [(f"Matters of concern: {first}", [])]
+    lines, citations = render([*intro, *groups])
+    every = [h for found in concerns.values() for h in found]
+    return Answer(question, "\n".join(lines), False, citations, every + hits, [], standalone)
 
 
 # -- refusal ---------------------------------------------------------------------------------------------------
@@ -177,8 +227,9 @@ def _weak_evidence(scope: QuestionScope, hits: list[Hit]) -> str | None:
     if best < MIN_SIMILARITY:
         return f"no passage is close to the question (best similarity {best:.2f})"
     top = hits[:8]
-    for council in scope.councils:
-        if not any(h.document.council and council_key(h.document.council) == council_key(council) for h in top):
+    for council in scope.councils:  # any spelling; a former council's successors count from the change on
+        if not any(council_matches(h.document.council, h.document.period_end or h.document.published, council)
+                   for h in top) and not _names_council(top, council):
             return f"no document found is about {council}"
     haystack = " ".join(f"{h.text} {h.passage.header} {h.document.council or ''} {h.document.title}"
                         for h in top).lower()
@@ -196,6 +247,13 @@ def _weak_evidence(scope: QuestionScope, hits: list[Hit]) -> str | None:
         if not any(_covers_year(h, year) for h in top):
             return f"the passages found are not about {year}"
     return None
+
+
+def _names_council(hits: list[Hit], council: str) -> bool:
+    """Does the evidence itself name the council (in its text, title or header)? A coroner's report sent to
+    Bedford Borough Council is about a death, not about Bedford, but it does answer what was said to Bedford."""
+    wanted = canonical_council(council)
+    return any(wanted in councils_named(f"{h.text}\n{h.document.title}\n{h.document.about or ''}") for h in hits)
 
 
 def _covers_year(hit: Hit, year: int) -> bool:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from vectorstore.councils import councils_named
+from vectorstore.people import TITLES, AskedName, asked_names, is_cited
 from vectorstore.query import LATENT_QUESTION, QUESTION_YEAR
 from vectorstore.records import DocumentInfo
 
@@ -27,6 +29,7 @@ _QUANTITY = re.compile(r"\b(how many|how much|what (percentage|proportion|number
                        r"per cent|percent|ratio)\b", re.I)
 _PERCENT = re.compile(r"\b(percentage|proportion|per cent|percent|share of|rate)\b", re.I)
 _MONEY = re.compile(r"\b(spend|spent|budget|cost|costs|funding|money|how much did)\b", re.I)
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _ACRONYM = re.compile(r"\b([A-Z]{3,6})\b")
 _COUNCIL_PHRASE = re.compile(r"\b((?:London Borough of |Royal Borough of )?[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,2}"
                              r"(?: (?:City|County|Borough|District|Metropolitan Borough))? Council)\b")
@@ -49,12 +52,29 @@ _COMMON = {
 }
 
 
+# Lower-case words that never start or end a person's name: question words, the domain's common words, and
+# ordinary English that a question puts where a name could be ("the death of a child in care").
+_NOT_NAMES = frozenset(_COMMON | {
+    "a", "an", "the", "his", "her", "their", "my", "our", "this", "that", "young", "person", "people", "boy", "girl",
+    "man", "woman", "infant", "teenager", "patient", "resident", "prisoner", "pupil", "student", "baby", "son",
+    "daughter", "brother", "sister", "partner", "husband", "wife", "someone", "anyone", "everyone", "latent",
+    "conditions", "condition", "organisational", "systemic", "problems", "failings", "concerns", "issues", "went",
+    "wrong", "using", "as", "like", "following", "per", "in", "terms", "sense", "model", "were", "was", "staffing",
+    "caseloads", "factor", "factors", "what", "preceded", "contributed", "led", "up", "summarise", "coroner's",
+    "died", "death", "deaths", "inquest", "report", "reports", "case", "cases", "care", "family", "families",
+    "mental", "discharge", "planning", "road", "safety", "hospital", "prison", "school", "home", "homes", "police",
+    "officers", "staff", "nurses", "doctors", "ambulance", "services", "trust", "agency", "agencies", "them",
+    "him", "someone's", "victim", "victims", "deceased", "adult", "adults", "older", "elderly", "mother's",
+})
+
+
 @dataclass(frozen=True)
 class QuestionScope:
     """What the question names and asks for."""
 
     children: tuple[str, ...] = ()  # "Child R"
-    names: tuple[str, ...] = ()  # other capitalised names: people or places ("Rainer Wickens", "Ashdown")
+    names: tuple[str, ...] = ()  # single capitalised words and acronyms: places, services, a surname ("Ashdown")
+    people: tuple[AskedName, ...] = ()  # people as named ("Rainer Wickens", "Mr Parkes"), matched by name tokens
     years: tuple[int, ...] = ()
     preceded: bool = False  # "what preceded…": evidence from other documents must be dated before the event
     unnamed_death: bool = False  # "the child's death" with no child named: answer per review
@@ -80,23 +100,27 @@ def _is_common(word: str) -> bool:
 
 def read_scope(question: str) -> QuestionScope:
     children = tuple(dict.fromkeys(f"{a} {b}" for a, b in _CHILD.findall(question)))
-    stripped = _CHILD.sub(" ", question)
+    stripped = _CHILD.sub(lambda m: " " * len(m.group(0)), question)  # same offsets, children blanked
+    councils_asked = [*_COUNCIL_PHRASE.findall(question), *councils_named(question)]
+    # people: two or more capitalised words, or a title and a surname, that are not a council or a cited author
+    people = [n for n in asked_names(stripped, _NOT_NAMES) if not councils_named(n.text)]
+    people += [n for n in lowercase_names(stripped) if n.text.lower() not in {p.text.lower() for p in people}]
+    in_people = " ".join(n.text for n in people).lower()
+    # "James Sheffield" is a person, not the council: a council's name inside a person's is not a council named
+    councils_asked = [c for c in councils_asked if c.lower() not in in_people]
     names: list[str] = []
-    for m in _NAME.finditer(stripped):
-        words = m.group(1).split()
-        # trim common words at the edges only: "Elsie May Treece" keeps its "May", "What Wigan" loses "What"
-        while words and _is_common(words[0]):
-            words.pop(0)
-        while words and _is_common(words[-1]):
-            words.pop()
-        if words:
-            names.append(" ".join(words))
-    for m in re.finditer(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z’'-]{2,})\b", stripped):  # single capitalised words
-        w = m.group(1)
-        if w.lower().removesuffix("'s").removesuffix("’s") not in _COMMON and not any(w in n for n in names):
-            names.append(w)
-    for a in _ACRONYM.findall(question):
-        if a.lower() not in _COMMON and a not in names:
+    in_councils = " ".join(councils_asked).lower()
+    for start, w in _lone_capitalised_words(stripped):  # a place, a surname, a term
+        if start == 0 or stripped[:start].rstrip()[-1:] in ".?!" or len(w) < 3:
+            continue
+        if _is_common(w) or w.lower() in in_people or w.lower() in in_councils or w.lower() in TITLES or \
+                is_cited(stripped, start, start + len(w)):
+            continue
+        names.append(w)
+    for m in _ACRONYM.finditer(question):
+        a = m.group(1)
+        if a.lower() not in _COMMON and a not in names and a.lower() not in in_people and \
+                a.lower() not in in_councils and not is_cited(question, m.start(), m.end()):
             names.append(a)
     years = tuple(sorted({int(y) for y in QUESTION_YEAR.findall(question)}))
     quantity = None
@@ -104,14 +128,59 @@ def read_scope(question: str) -> QuestionScope:
         # "how many apprenticeships did the funding pay for" counts things; only "how much" asks for money
         money = _MONEY.search(question) and not re.search(r"\bhow many\b", question, re.I)
         quantity = "percent" if _PERCENT.search(question) else "money" if money else "number"
-    names = [n.removesuffix("'s").removesuffix("’s") for n in names]
-    return QuestionScope(children=children, names=tuple(dict.fromkeys(names)), years=years,
+    named = bool(children or people or names)
+    return QuestionScope(children=children, names=tuple(dict.fromkeys(names)), people=tuple(people), years=years,
                          preceded=bool(_PRECEDED.search(question)),
-                         unnamed_death=not children and not names and bool(_UNNAMED_DEATH.search(question)),
+                         unnamed_death=not named and bool(_UNNAMED_DEATH.search(question)),
                          latent=bool(LATENT_QUESTION.search(question)), quantity=quantity,
-                         councils=tuple(dict.fromkeys(_COUNCIL_PHRASE.findall(question))),
-                         terms=tuple(dict.fromkeys([*children, *names])),
+                         councils=tuple(dict.fromkeys(councils_asked)),
+                         terms=tuple(dict.fromkeys([*children, *(n.text for n in people), *names])),
                          services=tuple(n for n, (ask, _) in service_terms().items() if ask.search(question)))
+
+
+def _lone_capitalised_words(text: str) -> list[tuple[int, str]]:
+    """Capitalised words that stand alone, a possessive ending a run: 'Wenmarsh’s IT' gives Wenmarsh (and IT),
+    'Milton Keynes' gives nothing."""
+    out = []
+    for m in _CAPITALISED_RUN.finditer(text):
+        segment: list[re.Match[str]] = []
+        for w in re.finditer(r"\S+", m.group(0)):
+            segment.append(w)
+            if re.search(r"['’]s?$", w.group(0)) or w.end() == len(m.group(0)):
+                if len(segment) == 1:
+                    out.append((m.start() + w.start(), re.sub(r"['’]s?$", "", w.group(0))))
+                segment = []
+    return out
+
+
+# Where a question puts a person it asks about: "the death of jane smith", "jane smith's death", "before jane smith
+# died", "… for jane smith?". Lower-case names are only read in these places (anywhere else two ordinary words
+# would be taken for a name).
+_PERSON_SLOTS = (
+    re.compile(r"\b(?:death|deaths|dying|care|case|killing|suicide|murder|loss|inquest|treatment) (?:of|into) "
+               r"([a-z][\w'’-]+(?: [a-z][\w'’-]+){1,2})\b"),
+    re.compile(r"\b([a-z][\w'’-]+(?: [a-z][\w'’-]+){1,2})['’]s? (?:death|care|case|inquest|treatment|suicide|"
+               r"killing|murder)\b"),
+    re.compile(r"\b(?:before|after|when|why|how) (?:did |had |was )?([a-z][\w'’-]+(?: [a-z][\w'’-]+){1,2}) "
+               r"(?:die|died|dying|was killed|killed|took)\b"),
+    re.compile(r"\b(?:for|about|of|to) ([a-z][\w'’-]+ [a-z][\w'’-]+)\s*\?*\s*$"),
+)
+
+
+def lowercase_names(question: str) -> list[AskedName]:
+    """Names typed in lower case, read only where a question puts the person it asks about; words the question
+    vocabulary uses ('the child', 'young people') are not names."""
+    out = []
+    for slot in _PERSON_SLOTS:
+        for m in slot.finditer(question):
+            words = m.group(1).split()
+            while words and words[0].lower() in _NOT_NAMES:
+                words.pop(0)
+            if len(words) < 2 or any(w.lower() in _NOT_NAMES or not w.islower() for w in words):
+                continue
+            out.append(AskedName(" ".join(words), words[0], words[-1].removesuffix("'s").removesuffix("’s"), False,
+                                 guessed=True))
+    return list({n.text: n for n in out}.values())
 
 
 def incident_date(doc: DocumentInfo) -> str | None:

@@ -11,7 +11,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.loaders.base import LoadedDocument
+from vectorstore.councils import canonical_council, councils_named, find_council, shared_services
 from vectorstore.dates import find_dates, find_range, parse_date
+from vectorstore.people import slug_words
 
 _KIND_RULES: tuple[tuple[str, str, int], ...] = (
     ("coroner_report", r"prevention of future deaths|regulation 28|matters? of concern|coroner", 3),
@@ -53,6 +55,7 @@ class Metadata:
     period_end: str | None
     judgement: str | None
     child: str | None
+    about: str | None = None
 
 
 def detect_kind(text: str, title: str = "") -> str:
@@ -69,7 +72,47 @@ def detect_kind(text: str, title: str = "") -> str:
     return best if scores[best] > 0 else "other"
 
 
-def detect_council(text: str) -> str | None:
+def detect_council(text: str, title: str = "", file_name: str = "") -> str | None:
+    """The council a document is about, by its canonical name (vectorstore/councils.json). In order: a council the
+    title names (an inspection belongs to the council its title inspects, whatever partners a bi-borough letter
+    names), one the file name names, one a council-naming phrase of the text names ("Focused visit to … children's
+    services", "… Safeguarding Children Partnership"), the council the opening pages name most; else, for a council
+    not in the list (the bundled samples' invented ones), the phrase as printed, without generic words."""
+    for source in (title, _words_of(file_name)):
+        found = _known_councils(source)
+        if found:
+            return found[0]
+    phrase = _council_phrase(text)
+    if phrase and find_council(phrase):
+        return canonical_council(phrase)
+    mentioned = Counter(c for m in _known_mentions(text) for c in m)
+    if mentioned:
+        return mentioned.most_common(1)[0][0]
+    return canonical_council(phrase) if phrase else None
+
+
+def _words_of(file_name: str) -> str:
+    """'london-corporation_80450_2022-12-13.txt' -> 'London Corporation': capitals, so that 'bury' in a file name
+    counts as Bury while 'bury' in prose does not."""
+    stem = re.sub(r"\.[a-z]{2,5}$", "", file_name, flags=re.I)
+    return " ".join(w.capitalize() for w in re.split(r"[-_ ]+", stem) if w.isalpha())
+
+
+def _known_councils(text: str) -> list[str]:
+    """Councils a text names, and the councils of a trust or shared service it names (first of them)."""
+    found = councils_named(text)
+    if not found:
+        for service, councils in shared_services().items():
+            if re.search(rf"\b{re.escape(service)}\b", text):
+                return list(councils[:1])
+    return found
+
+
+def _known_mentions(text: str) -> list[list[str]]:
+    return [councils_named(line) for line in re.split(r"(?<=[.!?])\s+", text)]
+
+
+def _council_phrase(text: str) -> str | None:
     for pattern in _COUNCIL_PATTERNS:
         found = Counter(m.strip(" ,") for m in re.findall(pattern, text, re.M)
                         if m.split()[0] not in _NOT_COUNCILS)
@@ -128,7 +171,10 @@ def detect_metadata(doc: LoadedDocument, file_name: str, kind: str | None = None
     else:
         title = declared_title or found_title or file_name
     kind = kind or declared.get("kind") or detect_kind(flat, title)
-    council = declared.get("council") or declared.get("area") or detect_council(flat)
+    council = canonical_council(declared["council"]) if declared.get("council") else None
+    if not council and declared.get("area"):  # a coroner's area ("Birmingham and Solihull") is not a council
+        council = next(iter(councils_named(declared["area"])), None)
+    council = council or detect_council(flat, title, file_name)
     period = None
     if declared.get("period"):
         period = find_range(declared["period"]) or _two_dates(declared["period"])
@@ -141,9 +187,17 @@ def detect_metadata(doc: LoadedDocument, file_name: str, kind: str | None = None
     judgement = ("Requires " + found if found.lower().startswith("improvement") else found).capitalize() \
         if found else None
     child = declared.get("child") or detect_child("\n".join(doc.pages)[:60000])
-    return Metadata(title=title.strip(), kind=kind, council=council, published=published,
+    return Metadata(title=title.strip(), kind=kind, council=council, published=published, about=_about(declared),
                     period_start=period[0] if period else None, period_end=period[1] if period else None,
                     judgement=judgement, child=child)
+
+
+def _about(declared: dict[str, str]) -> str | None:
+    """The header's other fields, web addresses as their words: a coroner's report may name the deceased only in
+    its address ('…/martin-leslie-brown/')."""
+    values = [slug_words(v) if v.startswith(("http://", "https://")) else v
+              for k, v in declared.items() if k not in ("title", "kind") and v]
+    return "; ".join(values)[:1000] or None
 
 
 def _two_dates(text: str) -> tuple[str, str] | None:

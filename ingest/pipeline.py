@@ -100,7 +100,7 @@ def prepare(path: Path, content_hash: str, kind: str | None, options: ReadOption
     doc = DocumentInfo(id=doc_id, title=meta.title, source=str(path.resolve()), kind=meta.kind,
                        content_hash=content_hash, council=meta.council, published=meta.published,
                        period_start=meta.period_start, period_end=meta.period_end, judgement=meta.judgement,
-                       child=meta.child, passages=len(passages))
+                       child=meta.child, passages=len(passages), about=meta.about)
     return _Prepared(path, doc, passages, existed)
 
 

@@ -164,8 +164,11 @@ def score_people(args: argparse.Namespace) -> dict[str, Any]:
         if ghosts:  # every invented person must be refused
             block["invented_refused"] = f"{sum(p['refused'] for p in ghosts)}/{len(ghosts)}"
         result["by_part"][part] = block
-    result["refused_questions"] = [p["question"] for p in per if p["kind"] == "person" and p["refused"]]
-    result["answered_invented"] = [p["question"] for p in per if p["kind"] == "invented" and not p["refused"]]
+    # failures are listed for the tune part only: the test part is scored, never read while tuning
+    result["refused_questions"] = [p["question"] for p in per if p["kind"] == "person" and p["refused"]
+                                   and p["part"] == "tune"]
+    result["answered_invented"] = [p["question"] for p in per if p["kind"] == "invented" and not p["refused"]
+                                   and p["part"] == "tune"]
     result["rows"] = per
     return result
 

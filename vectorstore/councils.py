@@ -18,7 +18,8 @@ from importlib import resources
 _PREFIX = re.compile(r"^(the |london borough of |royal borough of |metropolitan borough of |borough of |"
                      r"county of |city and county of )+")
 _SUFFIX = re.compile(r"( (metropolitan borough|metropolitan district|borough|city|county|district|unitary))?"
-                     r" (council|local authority)( children'?s services)?$|'s$")
+                     r" (council|local authority|mbc|cc)( children'?s services)?$|'s$"
+                     r"| (metropolitan borough|metropolitan district|borough|city|county)$")
 # Single words that are also ordinary English: matched only when capitalised ("reading the file", "bury").
 _ORDINARY = {"reading", "bury", "brent", "poole", "sutton", "halton", "kingston", "richmond", "stoke", "telford",
              "newcastle", "derby", "york", "hull", "bradford", "durham", "lincoln", "darlington", "essex", "kent"}
@@ -118,6 +119,12 @@ def related_councils(name: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(out)
 
 
+# A spelling's generic words around it, taken with it: "the London Borough of Barnet", "Bedford Borough Council's".
+_PREFIX_WORDS = r"(?i:(?:the\s+)?(?:(?:london|royal)\s+borough\s+of\s+)?)"
+_SUFFIX_WORDS = (r"(?i:(?:\s+(?:(?:metropolitan\s+)?(?:borough|city|county|district)\s+)?council|\s+mbc)?"
+                 r"(?:['’]s)?)")
+
+
 @cache
 def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     """Every spelling as a whole-word pattern, longest first, so 'North Northamptonshire' wins over
@@ -132,7 +139,8 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
         body = r"[\s,-]+".join(w if w != "&" else r"(?:&|and)" for w in words)
         body = body.replace(r"\-", r"[\s-]")
         exact = s.isupper() or (any(ch.isupper() for ch in s[1:]) and " " not in s) or s.lower() in _ORDINARY
-        out.append((re.compile(rf"(?<![\w-]){body}(?![\w-])", 0 if exact else re.I), name))
+        out.append((re.compile(rf"(?<![\w-]){_PREFIX_WORDS}{body}{_SUFFIX_WORDS}(?![\w-])", 0 if exact else re.I),
+                    name))
     return tuple(out)
 
 
@@ -148,3 +156,41 @@ def councils_named(text: str) -> list[str]:
             taken.append((m.start(), m.end()))
             found.append((m.start(), name))
     return list(dict.fromkeys(name for _, name in sorted(found)))
+
+
+def councils_meant(named: str) -> tuple[tuple[str, str | None, str | None], ...]:
+    """The councils a question naming `named` is about, each with the dates its documents must fall in
+    (from, before): the council itself at any date; the councils that replaced it from the change on; the
+    councils it replaced before the change. "Northamptonshire in 2023" is North and West Northamptonshire."""
+    c = find_council(named)
+    name = c.name if c else canonical_council(named) or named
+    out: list[tuple[str, str | None, str | None]] = [(name, None, None)]
+    for other, relation, date in related_councils(name):
+        out.append((other, date, None) if relation == "successor" else (other, None, date))
+    return tuple(out)
+
+
+def council_matches(doc_council: str | None, doc_date: str | None, named: str) -> bool:
+    """Is a document about `council`, dated `doc_date`, one a question naming `named` is about?"""
+    if not doc_council:
+        return False
+    mine = canonical_council(doc_council)
+    for council, since, before in councils_meant(named):
+        if mine != council:
+            continue
+        if since and (not doc_date or doc_date < since):
+            continue
+        if before and (not doc_date or doc_date >= before):
+            continue
+        return True
+    return False
+
+
+def without_councils(text: str, names: set[str]) -> str:
+    """The text with every spelling of the named councils (and of the councils they mean) taken out: what a
+    question asks about them ('what did Ofsted say about caseloads in BCP' -> '… caseloads in')."""
+    meant = {c for n in names for c, _, _ in councils_meant(n)}
+    for pattern, name in _patterns():
+        if name in meant:
+            text = pattern.sub(" ", text)
+    return text

@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 from vectorstore.cache import SearchCache, fingerprint
 from vectorstore.encoders import BACKENDS, embedding_identity
 from vectorstore.errors import BackendMismatchError, DocumentNotFoundError, ModelMismatchError
+from vectorstore.lexical import lexical_tokens
+from vectorstore.people import AskedName, names_person
 from vectorstore.query import Query
 from vectorstore.ranking import Corpus, RankRequest, rank
 from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
-from vectorstore.search import document_codes, rows_of_documents
+from vectorstore.search import document_codes, lexical_scored, rows_of_documents
 from vectorstore.settings import Settings, get_settings
 from vectorstore.store import ChromaStore
 
@@ -149,6 +151,32 @@ class Index:
             pattern = re.compile(rf"\b{re.escape(name)}\b")
             out[name] = {p.doc_id for p in cache.passages if name in p.text and pattern.search(p.text)}
         return out
+
+    def documents_naming_person(self, name: AskedName) -> set[str]:
+        """Documents that name a person as practitioners name them: by first and last name where the document adds
+        middle names, in any case, with titles, bracketed other names and hyphenated surnames (`vectorstore.people`);
+        the document's title and header count too. The surname's rows are found through the lexical index first,
+        so only the passages holding it are read."""
+        corpus = self._corpus()
+        out = {d.id for d in corpus.docs.values() if names_person(f"{d.title}\n{d.about or ''}", name)}
+        surname = max(re.findall(r"[a-z]+", name.last), key=len, default="")
+        if not surname:
+            return out
+        rows = [row for row, _ in lexical_scored(corpus.cache, surname, len(corpus.cache.passages), None,
+                                                 expand=False)]
+        by_doc: dict[str, list[str]] = {}
+        for row in rows:
+            p = corpus.cache.passages[row]
+            by_doc.setdefault(p.doc_id, []).append(p.text)
+        out |= {d for d, texts in by_doc.items() if d in corpus.docs and names_person("\n".join(texts), name)}
+        return out
+
+    def unknown_words(self, words: Iterable[str]) -> set[str]:
+        """The words no stored passage contains (after stemming): a name a question gives that the documents never
+        use, as against ordinary words."""
+        cache = self._corpus().cache
+        vocab = cache.bm25.vocab_dict if cache.bm25 is not None else {}
+        return {w for w in words if not any(t in vocab for t in lexical_tokens([w])[0])}
 
     def text_similarity(self, texts: list[str], passage_ids: list[str]) -> list[list[float]]:
         """Cosine between each text (embedded now) and each stored passage: [text][passage], 0.0 for a passage

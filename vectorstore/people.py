@@ -26,8 +26,12 @@ _CITED_AFTER = re.compile(r"^['’]s?\s+(?:\w+\s+){0,2}?(sense|terms?|model|theo
                           r"inquiry|enquiry|recommendations?|findings|work|concept|idea|classification|protocol|"
                           r"typology|swiss cheese|taxonomy|definition|analysis|argument|view|words)\b"
                           r"|^\s+(review|report|inquiry|enquiry|recommendations|framework|model|protocol)\b", re.I)
-_CITED_BEFORE = re.compile(r"\b(according to|as|like|after|following|per|in the (?:words|sense|terms) of|"
-                           r"described by|defined by|written by|by)\s+(?:the\s+)?$", re.I)
+_CITED_BEFORE = re.compile(r"\b(according to|as|like|per|in the (?:words|sense|terms) of|described by|defined by|"
+                           r"written by|developed by|proposed by|using|applying|through the lens of|in terms of|"
+                           r"with reference to)\s+(?:the\s+)?$", re.I)
+# A leading clause that compares with another case: "Like Laming found after Victoria Climbié, were agencies…".
+_COMPARISON_CLAUSE = re.compile(r"^\s*(like|unlike|as with|just as|as in|similar to|as happened (?:to|with)|"
+                                r"as (?:\w+ ){1,3}found|as (?:\w+ ){1,3}showed)\b[^,;?]*$", re.I)
 _CITED_YEAR = re.compile(r"^\s*\(?\s*(19|20)\d\d\)?")
 
 
@@ -39,6 +43,7 @@ class AskedName:
     first: str | None  # None when only a title and a surname are given
     last: str
     titled: bool
+    guessed: bool = False  # read from lower-case words in a person's place: refused only if unknown to the index
 
     @property
     def full(self) -> bool:
@@ -85,12 +90,49 @@ def _is_title(question: str, span: tuple[int, int]) -> bool:
 
 
 def is_cited(question: str, start: int, end: int) -> bool:
-    """Is the name at question[start:end] an author or a report the question cites, not its subject?"""
+    """Is the name at question[start:end] an author, a report or another case the question cites, not its
+    subject?"""
+    sentence_start = max(question.rfind(c, 0, start) for c in ".?!") + 1
+    if _COMPARISON_CLAUSE.match(question[sentence_start:start]) and "," in question[end:]:
+        return True
     after = question[end:]
     possessive = re.search(r"['’]s?$", question[start:end])
     if possessive:  # the possessive is part of what follows: "Reason's model"
         after = question[start + possessive.start():]
     return bool(_CITED_AFTER.match(after) or _CITED_BEFORE.search(question[:start]) or _CITED_YEAR.match(after))
+
+
+# Everyday forms of first names: a practitioner says "Jim Francis" of the report's "James Francis".
+_SAME_NAME = [
+    {"james", "jim", "jimmy", "jamie"}, {"william", "bill", "billy", "will", "liam"}, {"robert", "bob", "rob", "bobby"},
+    {"richard", "rick", "dick", "richie"}, {"elizabeth", "liz", "beth", "betty", "lizzie", "eliza", "bess"},
+    {"katherine", "catherine", "kathryn", "kate", "katie", "cath", "kath", "kathy"}, {"thomas", "tom", "tommy"},
+    {"michael", "mike", "mick", "micky"}, {"margaret", "maggie", "peggy", "meg", "margo"},
+    {"edward", "ed", "eddie", "ted", "ned"}, {"anthony", "tony"}, {"christopher", "chris"}, {"daniel", "dan", "danny"},
+    {"david", "dave", "davey"}, {"joseph", "joe", "joey"}, {"patricia", "pat", "trish", "patsy"},
+    {"susan", "sue", "susie"}, {"alexander", "alex", "sandy", "alexandra"}, {"samuel", "sam", "samantha"},
+    {"jennifer", "jen", "jenny"}, {"charles", "charlie", "chuck"}, {"matthew", "matt"}, {"andrew", "andy", "drew"},
+    {"nicholas", "nick", "nicky"}, {"stephen", "steven", "steve"}, {"benjamin", "ben"}, {"jonathan", "jon", "jonny"},
+    {"rebecca", "becky", "becca"}, {"deborah", "debbie", "deb"}, {"victoria", "vicky", "tori"},
+    {"frederick", "fred", "freddie"}, {"henry", "harry", "hal"}, {"john", "jack", "johnny"}, {"peter", "pete"},
+    {"gerald", "gerry"}, {"geoffrey", "geoffery", "geoff"}, {"kenneth", "ken", "kenny"}, {"ronald", "ron", "ronnie"},
+    {"douglas", "doug"}, {"leonard", "len", "lenny"}, {"gillian", "gill", "jill"}, {"philip", "phillip", "phil"},
+    {"terence", "terrence", "terance", "terry"}, {"tobias", "toby"}, {"albert", "bert", "bertie"}, {"herbert", "bert"},
+    {"dorothy", "dot", "dotty"}, {"josephine", "jo", "josie"}, {"frances", "fran", "frankie"},
+    {"francis", "frank", "frankie"}, {"lawrence", "laurence", "larry", "laurie"}, {"timothy", "tim", "timmy"},
+    {"raymond", "ray"}, {"gregory", "greg"}, {"donald", "don", "donny"}, {"ernest", "ernie"},
+    {"alfred", "alf", "alfie"}, {"walter", "wally", "walt"}, {"harold", "harry", "hal"}, {"nathaniel", "nathan", "nat"},
+    {"jacqueline", "jackie", "jacqui"}, {"christine", "chris", "chrissie"}, {"christina", "tina", "chris"},
+    {"valerie", "val"}, {"pamela", "pam"}, {"sandra", "sandy"}, {"theresa", "teresa", "tess", "tessa", "terri"},
+    {"abigail", "abbie", "abby"}, {"joshua", "josh"}, {"zachary", "zach", "zack"}, {"oliver", "ollie"},
+    {"nicola", "nicky", "nikki"}, {"rosemary", "rose", "rosie"}, {"barbara", "barb", "babs"}, {"maureen", "mo"},
+    {"joanne", "jo", "joanna"}, {"gwendolen", "gwen"}, {"winifred", "winnie"}, {"florence", "flo", "florrie"},
+]
+
+
+def first_names(first: str) -> set[str]:
+    """A first name and its everyday forms."""
+    return {first}.union(*(group for group in _SAME_NAME if first in group))
 
 
 def name_pattern(name: AskedName) -> re.Pattern[str]:
@@ -101,7 +143,7 @@ def name_pattern(name: AskedName) -> re.Pattern[str]:
     middle = rf"(?:\s+(?:{_WORD}|\([^()\n]{{1,30}}\))){{0,3}}"
     if name.first is None:
         return re.compile(rf"\b(?:{_TITLE}|[A-Z][\w'’]+){middle}\s+{last}\b", re.I)
-    first = re.escape(name.first)
+    first = "(?:" + "|".join(sorted(map(re.escape, first_names(name.first)), key=len, reverse=True)) + ")"
     return re.compile(rf"(?:\b{first}|\(\s*{first}\s*\)){middle}\s+{last}\b", re.I)
 
 

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-_COUNCIL_WORDS = re.compile(
-    r"\b(london borough of|royal borough of|metropolitan borough of|borough of|city of|county of|council|"
-    r"metropolitan|borough|county|city|district|the|local authority)\b")
+from vectorstore import councils
+
 _KIND_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\bfocused[- ]visits?\b", ("focused_visit",)),
     (r"\b(ilacs|full inspection|inspection reports?|judgement|overall effectiveness)\b", ("inspection",)),
@@ -91,11 +90,9 @@ def read_query(asked: str) -> Query:
 
 @lru_cache(maxsize=4096)  # called per document per query (800 documents x a few checks): ~5 us each
 def council_key(name: str) -> str:
-    """'Bournemouth, Christchurch & Poole Council' -> 'bournemouth christchurch and poole'."""
-    text = name.lower().replace("&", " and ").replace("-", " ").replace("’", "'")
-    text = _COUNCIL_WORDS.sub(" ", text)
-    text = re.sub(r"[^a-z0-9' ]+", " ", text)
-    return " ".join(text.split())
+    """One key per council, whatever the spelling: 'BCP Council' and 'Bournemouth, Christchurch & Poole' ->
+    'bournemouth christchurch and poole' (vectorstore/councils.json; an unknown council by its own words)."""
+    return councils.council_key(councils.canonical_council(name) or name)
 
 
 @dataclass(frozen=True)
@@ -107,6 +104,7 @@ class QueryHints:
     kinds: tuple[str, ...] = ()
     children: tuple[str, ...] = ()  # "Child M": the review about that child
     speaker: bool = False  # the kind is who said it ("what did Ofsted find…"), not a passing mention
+    asked_councils: tuple[str, ...] = ()  # the councils as named (canonical), before former/successor councils
 
     def is_empty(self) -> bool:
         return not (self.councils or self.years or self.kinds or self.children)
@@ -124,20 +122,26 @@ class QueryHints:
         return out
 
 
-def read_query_hints(query: str, councils: set[str], years: set[int],
+def read_query_hints(query: str, councils_held: set[str], years: set[int],
                      children: set[str] | None = None) -> QueryHints:
-    """Match the query's words against the index's councils (whole words), years its documents are published in
-    or cover, and the child pseudonyms its reviews use."""
+    """Match the query's words against the index's councils (any spelling; a former council also names the ones
+    that replaced it, and the reverse), years its documents are published in or cover, and the child pseudonyms
+    its reviews use."""
     norm = " " + " ".join(re.sub(r"[^a-z0-9' ]+", " ", query.lower().replace("&", " and ")
                                  .replace("-", " ").replace("’", "'")).split()) + " "
-    found = []
-    for council in sorted(councils):
+    # every spelling of a known council ("BCP", "Hull City Council", "the City of London Corporation"), and a
+    # former council for the councils that replaced it: the index's own name for each is what is boosted
+    named = councils.councils_named(query)
+    meant = {c for n in named for c, _, _ in councils.councils_meant(n)}
+    found = [c for c in sorted(councils_held) if councils.canonical_council(c) in meant]
+    others = []
+    for council in sorted(councils_held):
         key = council_key(council)
-        if key and (f" {key} " in norm or f" {key}'s " in norm):  # "Wenmarsh’s IT" names Wenmarsh
-            found.append(council)
-    # "North Yorkshire" also contains "yorkshire": keep only the longest of overlapping names.
-    found = [c for c in found if not any(council_key(c) != council_key(o) and council_key(c) in council_key(o)
-                                         for o in found)]
+        if key and (f" {key} " in norm or f" {key}'s " in norm) and council not in found:  # "Wenmarsh’s IT"
+            others.append(council)
+    # a council not in the list: "North Wenmarsh" also contains "wenmarsh", so only the longest of overlapping names
+    found += [c for c in others if not any(council_key(c) != council_key(o) and council_key(c) in council_key(o)
+                                           for o in [*found, *others])]
     named_years = tuple(sorted({int(y) for y in QUESTION_YEAR.findall(query)} & years))
     kinds: list[str] = []
     low = query.lower()
@@ -145,14 +149,16 @@ def read_query_hints(query: str, councils: set[str], years: set[int],
         if re.search(pattern, low):
             kinds.extend(k for k in ks if k not in kinds)
     named_children = tuple(sorted(c for c in (children or set()) if re.search(rf"\b{re.escape(c)}\b", query)))
+    asked = tuple(dict.fromkeys([*named, *(councils.canonical_council(c) or c for c in found
+                                            if not councils.find_council(c))]))
     return QueryHints(tuple(found), named_years, tuple(kinds), named_children,
-                      speaker=bool(kinds and _SPEAKER.search(low)))
+                      speaker=bool(kinds and _SPEAKER.search(low)), asked_councils=asked)
 
 
 def strip_named(query: str, hints: QueryHints) -> str:
     """The query without the councils, years, kinds of document and children it names: what it asks about them.
     Returns the query unchanged when nothing would be left."""
-    text = query
+    text = councils.without_councils(query, set(hints.councils))
     for council in hints.councils:
         words = council_key(council).split()
         if words:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
+from vectorstore.councils import council_matches
 from vectorstore.dates import months_named
 from vectorstore.query import (
     CONDITIONS_QUESTION,
@@ -249,6 +250,15 @@ def _rows_with(rows: np.ndarray, bonus: dict[int, float], value: float) -> np.nd
     return out
 
 
+def _council_dated(d: DocumentInfo, hints: QueryHints) -> bool:
+    """A council the question names by a former or a later name counts only for documents of its time: asked
+    about Northamptonshire, North Northamptonshire's reports count from 2021-04-01 on."""
+    if not hints.asked_councils:
+        return True
+    when = d.period_end or d.published
+    return any(council_matches(d.council, when, named) for named in hints.asked_councils)
+
+
 def _boosts(cache: SearchCache, docs: dict[str, DocumentInfo], hints: QueryHints, mask: np.ndarray | None,
             ) -> tuple[np.ndarray, dict[int, float]]:
     """Rows of documents matching what the query names, and each row's bonus (tiers above any RRF score)."""
@@ -258,9 +268,10 @@ def _boosts(cache: SearchCache, docs: dict[str, DocumentInfo], hints: QueryHints
     total = sum(weight[name] for name, vals in (("council", hints.councils), ("year", hints.years),
                                                 ("kind", hints.kinds), ("child", hints.children)) if vals)
     doc_bonus: dict[str, float] = {}
+    held = {council_key(c) for c in hints.councils}
     for d in docs.values():
         b = 0.0
-        if hints.councils and d.council and council_key(d.council) in {council_key(c) for c in hints.councils}:
+        if hints.councils and d.council and council_key(d.council) in held and _council_dated(d, hints):
             b += weight["council"]
         if hints.years and years_of(d) & set(hints.years):
             b += weight["year"]

@@ -44,6 +44,9 @@ class DocumentInfo:
     passages: int = 0
     status: str = "stored"
     ingested_at: str | None = None
+    # What the file's own header says beyond its title (a coroner's report may name the deceased only in its web
+    # address: '…/prevention-of-future-death-reports/martin-leslie-brown/' gives 'martin leslie brown').
+    about: str | None = None
 
 
 @dataclass(frozen=True)

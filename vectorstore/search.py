@@ -49,13 +49,14 @@ def lexical_ranking(cache: SearchCache, query: str, n: int, mask: np.ndarray | N
     return [row for row, _ in lexical_scored(cache, query, n, mask)]
 
 
-def lexical_scored(cache: SearchCache, query: str, n: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+def lexical_scored(cache: SearchCache, query: str, n: int, mask: np.ndarray | None,
+                   expand: bool = True) -> list[tuple[int, float]]:
     """BM25's best rows with their scores, best first (rows scoring 0 are left out)."""
     if cache.bm25 is None:
         return []
-    skip = question_stems()  # how the question is asked, not what it asks
-    tokens = [t for t in lexical_tokens([expand_for_lexical(query)])[0] if t in cache.bm25.vocab_dict and
-              t not in skip]
+    skip = question_stems() if expand else frozenset()  # how the question is asked, not what it asks
+    text = expand_for_lexical(query) if expand else query
+    tokens = [t for t in lexical_tokens([text])[0] if t in cache.bm25.vocab_dict and t not in skip]
     if not tokens:
         return []
     n = min(n, len(cache.passages))

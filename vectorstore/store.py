@@ -20,6 +20,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vectorstore.councils import canonical_council
 from vectorstore.errors import IndexUnusableError, ModelMismatchError, StoreUnavailableError
 from vectorstore.records import DocumentInfo, Passage, Tag
 
@@ -121,7 +122,10 @@ def _doc_metadata(doc: DocumentInfo) -> dict[str, Any]:
 
 def _doc_from_metadata(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
     known = {f.name for f in fields(DocumentInfo)}
-    return DocumentInfo(id=doc_id, **{k: v for k, v in meta.items() if k in known and k != "id"})
+    values = {k: v for k, v in meta.items() if k in known and k != "id"}
+    if values.get("council"):  # an index built before councils had one name each shows them as they are now
+        values["council"] = canonical_council(values["council"])
+    return DocumentInfo(id=doc_id, **values)
 
 
 class ChromaStore:
