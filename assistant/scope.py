@@ -103,7 +103,8 @@ def read_scope(question: str) -> QuestionScope:
     stripped = _CHILD.sub(lambda m: " " * len(m.group(0)), question)  # same offsets, children blanked
     councils_asked = [*_COUNCIL_PHRASE.findall(question), *councils_named(question)]
     # people: two or more capitalised words, or a title and a surname, that are not a council or a cited author
-    people = [n for n in asked_names(stripped, _NOT_NAMES) if not councils_named(n.text)]
+    cited: list[str] = []
+    people = [n for n in asked_names(stripped, _NOT_NAMES, cited) if not councils_named(n.text)]
     people += [n for n in lowercase_names(stripped) if n.text.lower() not in {p.text.lower() for p in people}]
     in_people = " ".join(n.text for n in people).lower()
     # "James Sheffield" is a person, not the council: a council's name inside a person's is not a council named
@@ -113,21 +114,24 @@ def read_scope(question: str) -> QuestionScope:
     for start, w in _lone_capitalised_words(stripped):  # a place, a surname, a term
         if start == 0 or stripped[:start].rstrip()[-1:] in ".?!" or len(w) < 3:
             continue
-        if _is_common(w) or w.lower() in in_people or w.lower() in in_councils or w.lower() in TITLES or \
-                is_cited(stripped, start, start + len(w)):
+        if _is_common(w) or w.lower() in in_people or w.lower() in in_councils or w.lower() in TITLES:
             continue
-        names.append(w)
+        (cited if is_cited(stripped, start, start + len(w)) else names).append(w)
     for m in _ACRONYM.finditer(question):
         a = m.group(1)
         if a.lower() not in _COMMON and a not in names and a.lower() not in in_people and \
-                a.lower() not in in_councils and not is_cited(question, m.start(), m.end()):
-            names.append(a)
+                a.lower() not in in_councils:
+            (cited if is_cited(question, m.start(), m.end()) else names).append(a)
     years = tuple(sorted({int(y) for y in QUESTION_YEAR.findall(question)}))
     quantity = None
     if _QUANTITY.search(question) or (_MONEY.search(question) and re.search(r"\bhow much\b", question, re.I)):
         # "how many apprenticeships did the funding pay for" counts things; only "how much" asks for money
         money = _MONEY.search(question) and not re.search(r"\bhow many\b", question, re.I)
         quantity = "percent" if _PERCENT.search(question) else "money" if money else "number"
+    if not (children or people):
+        # an author, model or report the question cites is not who it is about; but with no one else named it is
+        # what it is about ("How does the HFACS framework classify…"), so the evidence must mention it
+        names += [c.split()[-1] for c in cited if c.split()[-1] not in names]
     named = bool(children or people or names)
     return QuestionScope(children=children, names=tuple(dict.fromkeys(names)), people=tuple(people), years=years,
                          preceded=bool(_PRECEDED.search(question)),
@@ -163,15 +167,18 @@ _PERSON_SLOTS = (
                r"killing|murder)\b"),
     re.compile(r"\b(?:before|after|when|why|how) (?:did |had |was )?([a-z][\w'’-]+(?: [a-z][\w'’-]+){1,2}) "
                r"(?:die|died|dying|was killed|killed|took)\b"),
-    re.compile(r"\b(?:for|about|of|to) ([a-z][\w'’-]+ [a-z][\w'’-]+)\s*\?*\s*$"),
 )
+# "… for declan farrell?": a name closing a question, read only when the question is about a death or a case.
+_CLOSING_NAME = re.compile(r"\b(?:for|about|of) ([a-z][\w'’-]+ [a-z][\w'’-]+)\s*\?*\s*$")
+_ABOUT_A_DEATH = re.compile(r"\b(death|deaths|died|die|dying|coroner|inquest|killed|case|review)\b", re.I)
 
 
 def lowercase_names(question: str) -> list[AskedName]:
     """Names typed in lower case, read only where a question puts the person it asks about; words the question
     vocabulary uses ('the child', 'young people') are not names."""
     out = []
-    for slot in _PERSON_SLOTS:
+    slots = [*_PERSON_SLOTS, *([_CLOSING_NAME] if _ABOUT_A_DEATH.search(question) else [])]
+    for slot in slots:
         for m in slot.finditer(question):
             words = m.group(1).split()
             while words and words[0].lower() in _NOT_NAMES:

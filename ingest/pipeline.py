@@ -96,7 +96,7 @@ def prepare(path: Path, content_hash: str, kind: str | None, options: ReadOption
     passages = split_into_passages(loaded.blocks, doc_id, header, embedder.count_tokens, options.max_tokens)
     if not passages:
         raise IngestError("no text found to index")
-    passages = _tag(passages)
+    passages = _tag(_with_roles(passages, meta.kind))
     doc = DocumentInfo(id=doc_id, title=meta.title, source=str(path.resolve()), kind=meta.kind,
                        content_hash=content_hash, council=meta.council, published=meta.published,
                        period_start=meta.period_start, period_end=meta.period_end, judgement=meta.judgement,
@@ -129,6 +129,20 @@ def _header(title: str, council: str | None, count: Callable[[str], int]) -> str
     while count(header) > HEADER_TOKENS:
         header = header.rsplit(" ", 1)[0]
     return header
+
+
+def _with_roles(passages: list[Passage], kind: str) -> list[Passage]:
+    """Each passage's role (finding, framing, cover, back matter); a cover or back page is never a numbered
+    paragraph, though a running paragraph number may have carried onto it ("¶62" on Ofsted's back page)."""
+    from dataclasses import replace
+
+    from vectorstore.sections import passage_role
+
+    out = []
+    for p in passages:
+        role = passage_role(p.text, p.section, p.page, p.paragraph, kind)
+        out.append(replace(p, role=role, paragraph=None if role in ("cover", "back_matter") else p.paragraph))
+    return out
 
 
 def _tag(passages: list[Passage]) -> list[Passage]:

@@ -24,7 +24,7 @@ from vectorstore.store import ChromaStore, passage_from_metadata
 if TYPE_CHECKING:
     import numpy as np
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 
 
 def fingerprint(manifest: dict[str, DocumentInfo], model: str) -> str:
@@ -68,7 +68,7 @@ class SearchCache:
                                            stemmer=Stemmer.Stemmer("english"), show_progress=False)
             bm25.index(corpus_tokens, show_progress=False)
         return cls(key, passages, matrix, bm25, {p.id: i for i, p in enumerate(passages)},
-                   find_boilerplate(passages))
+                   find_boilerplate(passages) | not_quoted(passages))
 
     # -- persistence (a cache file can always be thrown away and rebuilt) --------------------------------------
     def save(self, folder: Path) -> None:
@@ -114,6 +114,14 @@ class SearchCache:
         return cls(key, passages, vectors, bm25, {p.id: i for i, p in enumerate(passages)}, boilerplate)
 
 
+def not_quoted(passages: list[Passage]) -> np.ndarray:
+    """Cover pages and back matter (copyright, licence, contact blocks), whatever the corpus: demoted like shared
+    template text, and never quoted."""
+    import numpy as np
+
+    return np.fromiter((p.role in ("cover", "back_matter") for p in passages), dtype=bool, count=len(passages))
+
+
 def find_boilerplate(passages: list[Passage], shingle: int = 5, head_words: int = 60) -> np.ndarray:
     """Passages whose opening words are mostly 5-word runs found in many other documents: Ofsted's address block,
     "If you would like a copy of this document in a different format…", template method paragraphs. They are
@@ -152,7 +160,7 @@ def find_boilerplate(passages: list[Passage], shingle: int = 5, head_words: int 
 
 def _passage_row(p: Passage) -> list[Any]:
     return [p.id, p.doc_id, p.text, p.header, p.page, p.paragraph, p.section, p.char_start, p.char_end,
-            [t.to_json() for t in p.tags], p.date, p.page_end]
+            [t.to_json() for t in p.tags], p.date, p.page_end, p.role]
 
 
 def _passage_from_row(r: list[Any]) -> Passage:
@@ -160,4 +168,4 @@ def _passage_from_row(r: list[Any]) -> Passage:
 
     return Passage(id=r[0], doc_id=r[1], text=r[2], header=r[3], page=r[4], paragraph=r[5], section=r[6],
                    char_start=r[7], char_end=r[8], tags=tuple(Tag(**t) for t in r[9]), date=r[10],
-                   page_end=r[11])
+                   page_end=r[11], role=r[12])

@@ -160,10 +160,11 @@ class Index:
         corpus = self._corpus()
         out = {d.id for d in corpus.docs.values() if names_person(f"{d.title}\n{d.about or ''}", name)}
         surname = max(re.findall(r"[a-z]+", name.last), key=len, default="")
-        if not surname:
-            return out
-        rows = [row for row, _ in lexical_scored(corpus.cache, surname, len(corpus.cache.passages), None,
-                                                 expand=False)]
+        if len(surname) >= 3:
+            rows = [row for row, _ in lexical_scored(corpus.cache, surname, len(corpus.cache.passages), None,
+                                                     expand=False)]
+        else:  # "Mr X": too short for the lexical index, so every passage is read (a few ms at 57k)
+            rows = list(range(len(corpus.cache.passages)))
         by_doc: dict[str, list[str]] = {}
         for row in rows:
             p = corpus.cache.passages[row]

@@ -50,9 +50,11 @@ class AskedName:
         return self.first is not None
 
 
-def asked_names(question: str, not_names: set[str] | frozenset[str] = frozenset()) -> list[AskedName]:
+def asked_names(question: str, not_names: set[str] | frozenset[str] = frozenset(),
+                cited: list[str] | None = None) -> list[AskedName]:
     """People a question names, in order: capitalised runs that are not common words, places or cited authors.
-    `not_names` holds lower-case words that never start or end a name (question words, councils…)."""
+    `not_names` holds lower-case words that never start or end a name (question words, councils…); the names it
+    cites (authors, reports named after people) are appended to `cited` when given."""
     out: list[AskedName] = []
     for m in _ASKED.finditer(question):
         spans = [(w.start() + m.start(), w.end() + m.start()) for w in re.finditer(r"\S+", m.group(0))]
@@ -68,9 +70,11 @@ def asked_names(question: str, not_names: set[str] | frozenset[str] = frozenset(
         words = [re.sub(r"['’]s?$", "", question[a:b]) for a, b in spans]
         titled = _is_title(question, spans[0])
         names = words[1:] if titled else words
-        if not names or (not titled and len(names) < 2) or names[-1].lower() in _CITED_NOUNS:
-            continue  # one capitalised word is a place or a term as often as a person; "the Munro Review" a report
-        if is_cited(question, spans[0][0], spans[-1][1]):
+        if not names or (not titled and len(names) < 2):
+            continue  # one capitalised word is a place or a term as often as a person
+        if names[-1].lower() in _CITED_NOUNS or is_cited(question, spans[0][0], spans[-1][1]):
+            if cited is not None:  # "the Munro Review", "James Reason's sense"
+                cited.append(" ".join(n for n in names if n.lower() not in _CITED_NOUNS) or names[0])
             continue
         out.append(AskedName(" ".join(words), None if titled and len(names) == 1 else names[0].lower(),
                              names[-1].lower(), titled))

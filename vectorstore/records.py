@@ -65,6 +65,9 @@ class Passage:
     tags: tuple[Tag, ...] = ()
     date: str | None = None  # the period the passage describes, where it states one (ISO)
     page_end: int | None = None  # last page the passage runs onto, when it crosses a page break
+    # finding | framing (contents, introduction, method, definitions) | cover | back_matter (copyright, licence,
+    # contact blocks): see vectorstore.sections.passage_role
+    role: str = "finding"
 
 
 @dataclass(frozen=True)

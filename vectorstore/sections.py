@@ -22,9 +22,52 @@ class _HasSection(Protocol):
     @property
     def section(self) -> str | None: ...
 
+    @property
+    def role(self) -> str: ...
+
 
 def prescribes_or_frames(passage: _HasSection) -> bool:
     """A passage from a recommendations section or a framing one (introduction, methodology…), or one that opens
     as a recommendation."""
     section = passage.section or ""
-    return bool(PRESCRIBES.search(section) or PRESCRIBES.search(passage.text) or FRAMING.search(section))
+    return bool(PRESCRIBES.search(section) or PRESCRIBES.search(passage.text) or FRAMING.search(section)
+                or passage.role != "finding")
+
+
+# -- what part of a document a passage is ---------------------------------------------------------------------
+ROLES = ("finding", "framing", "cover", "back_matter")
+# Back matter: what every Ofsted report and many reviews print after the text ends, or in a letter's head.
+_BACK_MATTER = re.compile(
+    r"crown copyright|open government licence|nationalarchives\.gov\.uk|large print or braille|"
+    r"in (?:a different|an alternative|another) format|regulates and inspects to achieve excellence|"
+    r"piccadilly gate|store street,? manchester|\b0300 123 \d{4}\b|enquiries@ofsted|www\.gov\.uk/ofsted|"
+    r"you may reuse this information|interested in our work\?|subscribe to our monthly|reference no:? \d|"
+    r"if you (?:would like|require) a copy of this|this publication is available at|"
+    r"follow us on twitter|@ofstednews|all rights reserved|isbn\s*[\d-]{10,}", re.I)
+# Framing: what the document is and how it was made, not what it found.
+_FRAMING_TEXT = re.compile(
+    r"\b(?:this is a )?fictional (?:case|letter|review|document|training)|written for (?:the latent sample corpus|"
+    r"training and demonstration)|names have been changed|any resemblance|"
+    r"\b(?:is|are) (?:defined|described) (?:as|by)\b|^\s*(?:latent conditions|active failures) (?:are|is)\b", re.I)
+_FRAMING_SECTION = re.compile(r"\b(introduction|methodology|method|terms of reference|review process|about this|"
+                              r"glossary|contents|acknowledg|references|bibliography|purpose of the review|"
+                              r"definitions?|scope of the review|the review team|disclaimer|foreword|"
+                              r"how (?:the|this) review was)", re.I)
+_CONTENTS_LINE = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}\s*$", re.M)
+
+
+def passage_role(text: str, section: str | None, page: int, paragraph: str | None, kind: str) -> str:
+    """finding, framing (contents, introduction, method, definitions, a fictional-case note), cover (a review's
+    title page) or back_matter (copyright, licence, address and contact blocks). Answers quote findings; framing
+    only when asked about it; cover and back matter never, and neither is numbered as a paragraph."""
+    words = len(text.split())
+    marks = len(_BACK_MATTER.findall(text))
+    if marks >= 2 or (marks and words < 120):
+        return "back_matter"
+    if len(_CONTENTS_LINE.findall(text)) >= 3 or _FRAMING_TEXT.search(text) or \
+            _FRAMING_SECTION.search(section or ""):
+        return "framing"
+    if kind in ("review", "literature", "other") and page == 1 and paragraph is None and not section and \
+            words < 80:
+        return "cover"
+    return "finding"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from vectorstore.councils import canonical_council
 from vectorstore.errors import IndexUnusableError, ModelMismatchError, StoreUnavailableError
 from vectorstore.records import DocumentInfo, Passage, Tag
+from vectorstore.sections import passage_role
 
 if TYPE_CHECKING:
     import numpy as np
@@ -101,7 +102,7 @@ def passage_metadata(p: Passage, doc: DocumentInfo) -> dict[str, Any]:
         "doc_id": p.doc_id, "title": doc.title, "source": doc.source, "kind": doc.kind, "council": doc.council,
         "published": doc.published, "year": year, "child": doc.child, "page": p.page, "paragraph": p.paragraph,
         "section": p.section, "char_start": p.char_start, "char_end": p.char_end, "header": p.header,
-        "date": p.date, "page_end": p.page_end, "tags": json.dumps([t.to_json() for t in p.tags]),
+        "date": p.date, "page_end": p.page_end, "tags": json.dumps([t.to_json() for t in p.tags]), "role": p.role,
     }
     for tag in p.tags:  # one boolean per category, so `where` can filter on tags
         meta[f"tag_{tag.category}"] = True
@@ -110,10 +111,15 @@ def passage_metadata(p: Passage, doc: DocumentInfo) -> dict[str, Any]:
 
 def passage_from_metadata(pid: str, text: str, meta: dict[str, Any]) -> Passage:
     tags = tuple(Tag(**t) for t in json.loads(meta.get("tags") or "[]"))
-    return Passage(id=pid, doc_id=meta["doc_id"], text=text, header=meta.get("header", ""),
-                   page=int(meta.get("page", 1)), paragraph=meta.get("paragraph"), section=meta.get("section"),
-                   char_start=int(meta.get("char_start", 0)), char_end=int(meta.get("char_end", 0)),
-                   tags=tags, date=meta.get("date"), page_end=meta.get("page_end"))
+    page, paragraph, section = int(meta.get("page", 1)), meta.get("paragraph"), meta.get("section")
+    # an index stored before passages had roles: read the role from the passage as ingest now does
+    role = meta.get("role") or passage_role(text, section, page, paragraph, meta.get("kind", "other"))
+    if role in ("cover", "back_matter"):
+        paragraph = None
+    return Passage(id=pid, doc_id=meta["doc_id"], text=text, header=meta.get("header", ""), page=page,
+                   paragraph=paragraph, section=section, char_start=int(meta.get("char_start", 0)),
+                   char_end=int(meta.get("char_end", 0)), tags=tags, date=meta.get("date"),
+                   page_end=meta.get("page_end"), role=role)
 
 
 def _doc_metadata(doc: DocumentInfo) -> dict[str, Any]:
