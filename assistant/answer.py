@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from assistant.agencies import AGENCIES_ASKED, agencies_involved
 from assistant.extractive import Candidate, candidates, category_label, select, states_a_figure
 from assistant.followup import make_standalone
 from assistant.judgements import groups_for, judged_reports, judgement_asked
@@ -62,6 +63,11 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
                                        *groups_for(found)])
             return Answer(question, "\n".join(lines), False, citations, [h for _, h, _, _ in found], [],
                           standalone)
+    reviews_named = [docs[i] for i in sorted(subjects) if docs[i].kind == "review" and scoped.admits(docs[i])]
+    if reviews_named and llm is None and AGENCIES_ASKED.search(standalone):
+        answer = _compose_agencies(index, question, standalone, reviews_named[:NAMED_IN_FEW])
+        if answer is not None:
+            return answer
     if scope.unnamed_death and not scoped.documents:
         reviews = [d for d in docs.values() if d.kind in _REVIEW_KINDS and scoped.admits(d)]
         if len(reviews) > 1:
@@ -145,6 +151,27 @@ def _with_documents(filters: SearchFilters, ids: set[str]) -> SearchFilters:
 def _is_council(name: str, docs: dict[str, DocumentInfo]) -> bool:
     key = council_key(name)
     return any(d.council and (key in council_key(d.council) or council_key(d.council) in key) for d in docs.values())
+
+
+def _compose_agencies(index: Index, question: str, standalone: str, reviews: list[DocumentInfo]) -> Answer | None:
+    """The agencies each named review shows at work, each under its own heading with the first dated sentence
+    of its involvement, in the order they came into the case."""
+    groups: list[tuple[str | None, list[Candidate]]] = []
+    hits: list[Hit] = []
+    for review in reviews:
+        found = agencies_involved(index, review)
+        if not found:
+            continue
+        groups.append((f"Agencies involved: {review.title}", []))
+        for rank, inv in enumerate(found):
+            hit = Hit(inv.passage, review, 1.0)
+            hits.append(hit)
+            text = inv.passage.text[inv.start:inv.end]
+            groups.append((inv.agency, [Candidate(text, hit, rank, inv.start, 1.0, None, frozenset())]))
+    if not hits:
+        return None
+    lines, citations = render(groups)
+    return Answer(question, "\n".join(lines), False, citations, hits, [], standalone)
 
 
 def _coroner_concerns(index: Index, reports: list[DocumentInfo]) -> dict[str, list[Hit]]:

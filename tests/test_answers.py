@@ -54,6 +54,8 @@ def test_every_gold_answer_is_verbatim_and_cited(index, gold: dict) -> None:  # 
     else:
         assert answer.citations
         check_verbatim(answer)
+        # no cover page, back page (copyright, licence, contact block) or address block is quoted as a finding
+        assert not [c.hit.passage.role for c in answer.citations if c.hit.passage.role in ("cover", "back_matter")]
 
 
 def test_refusals_for_names_the_documents_do_not_hold(index) -> None:  # type: ignore[no-untyped-def]
@@ -179,3 +181,15 @@ def test_a_conditions_answer_quotes_no_recommendation(index) -> None:  # type: i
     cited = [c.hit.passage.paragraph or "" for c in a.citations]
     assert cited and not any(p.startswith("7.") for p in cited), cited
     check_verbatim(a)
+
+
+def test_a_followup_naming_no_one_is_about_the_previous_subject(index) -> None:  # type: ignore[no-untyped-def]
+    history = [("What latent conditions preceded Child R's death?", "…")]
+    assert "Child R" in make_standalone("Which agencies were involved?", history)
+    assert make_standalone("What is a latent condition?", history) == "What is a latent condition?"
+    answer = ask(index, "Which agencies were involved?", history=history)
+    assert not answer.refused
+    assert {c.hit.document.child for c in answer.citations} == {"Child R"}
+    headings = [line.strip("*") for line in answer.text.splitlines() if line.startswith("**")]
+    assert {"Police", "Probation", "Children's social care", "Health visiting"} <= set(headings)
+    check_verbatim(answer)

@@ -240,10 +240,19 @@ def compare_with_clean(crashed_dir: Path, clean_dir: Path) -> dict[str, object]:
         assert {i for i, _ in hnsw_a} <= set(ids)
         same_hnsw += [i for i, _ in hnsw_a] == [i for i, _ in hnsw_b]
     assert same_hybrid == len(QUERIES), "hybrid search ranks differ from a clean index"
-    everything = crashed.store.query(crashed.embedder.encode_query(QUERIES[0]), len(ids), None)
-    assert {i for i, _ in everything} == set(ids), "Chroma's HNSW index lost or kept passages"
+    everything = {i for i, _ in crashed.store.query(crashed.embedder.encode_query(QUERIES[0]), len(ids), None)}
+    assert everything <= set(ids), "Chroma's HNSW index kept passages that are not stored"
+    # HNSW is approximate: after the deletes a repair makes, a k = all query can miss a passage whose graph links
+    # went with the deleted nodes (seen once in CI). Lost means its own vector no longer finds it either.
+    missed = sorted(set(ids) - everything)
+    if missed:
+        got = crashed.store.passages.get(ids=missed, include=["embeddings"])  # type: ignore[attr-defined]
+        for i, vector in zip(got["ids"], got["embeddings"], strict=True):
+            near = {j for j, _ in crashed.store.query(np.asarray(vector), 5, None)}
+            assert i in near, f"Chroma's HNSW index lost passage {i}"
     return {"documents": len(docs_a), "passages": count, "queries_same_hybrid": same_hybrid,
-            "queries_same_hnsw_top10": same_hnsw, "queries": len(QUERIES)}
+            "queries_same_hnsw_top10": same_hnsw, "queries": len(QUERIES),
+            "missed_by_k_all_query": len(missed)}
 
 
 def crash_test(tmp_path: Path, names: tuple[str, ...], kills: int, seed: int,

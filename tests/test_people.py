@@ -52,3 +52,56 @@ def test_reports_named_after_people_are_not_people() -> None:
 def test_a_name_only_in_a_web_address_is_read_from_it() -> None:
     words = slug_words("https://www.judiciary.uk/prevention-of-future-death-reports/martin-leslie-brown/")
     assert names_person(words, one("What preceded the death of Martin Brown?"))
+
+
+# -- on real coroners' reports (../shared/data/pfd), asked about as practitioners name people ---------------------
+PFD = {"2013-10-04_2013-0252_birmingham-and-solihull.txt": "George Parkes",  # "George Leonard Parkes"
+       "2018-08-01_2018-0280_isle-of-wight.txt": "Cuthbert Hingert"}  # "Cuthbert Anthony Stanley Hingert"
+
+
+@pytest.fixture(scope="module")
+def pfd_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from ingest import ingest_paths
+    from tests.conftest import need_shared, shared_dir
+    from vectorstore import open_index
+
+    folder = need_shared(shared_dir() / "data" / "pfd")
+    index = open_index(tmp_path_factory.mktemp("pfd-index"))
+    files = sorted(folder.glob("*.txt"))[:12] + [folder / name for name in PFD]
+    assert not ingest_paths(index, sorted(set(files))).failed
+    return index
+
+
+@pytest.mark.parametrize("phrasing", [
+    "What latent conditions preceded the death of {name}?",
+    "In James Reason's sense, what latent conditions preceded the death of {name}?",
+    "what went wrong before {lower} died?",
+    "Summarise the coroner's concerns after {upper_last}'s death.",
+])
+def test_a_person_with_middle_names_is_found_by_first_and_last_name(pfd_index, phrasing: str) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+
+    for file, name in PFD.items():
+        first, last = name.split()
+        question = phrasing.format(name=name, lower=name.lower(), upper_last=f"{first} {last.upper()}")
+        answer = ask(pfd_index, question)
+        assert not answer.refused, (question, answer.reason)
+        assert {c.hit.document.source.rsplit("/", 1)[-1] for c in answer.citations} == {file}
+
+
+def test_every_concern_is_cited_grouped_by_category(pfd_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+
+    answer = ask(pfd_index, "What latent conditions preceded the death of George Parkes?")
+    passages = pfd_index.passages(answer.citations[0].hit.document.id)
+    concerns = [p for p in passages if "concern" in (p.section or "").lower()]
+    assert {p.id for p in concerns} <= {c.hit.id for c in answer.citations}
+    assert answer.text.splitlines()[0].startswith("**Matters of concern")
+
+
+@pytest.mark.parametrize("name", ["Eleanor Vantwright", "jasper quillfeather", "Mr Quillfeather"])
+def test_people_in_no_report_are_refused(pfd_index, name: str) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+
+    answer = ask(pfd_index, f"What organisational problems preceded the death of {name}?")
+    assert answer.refused and "names" in (answer.reason or "")
