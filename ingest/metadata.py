@@ -58,14 +58,28 @@ class Metadata:
     about: str | None = None
 
 
+# A text that calls itself an article, chapter, paper or blog post (or prints an ISBN, editors, keywords, a
+# byline) is literature, however often it names serious case reviews: the cue counts below would call a blog post
+# about reviews a review.
+_LITERATURE_SELF = re.compile(
+    r"(?i:\b(?:this|the present|in this|our) (?:article|paper|chapter|blog(?: post)?|essay|book)\b|\bblog\b|"
+    r"\bISBN\b|\(eds?\.?\)|\bedited by\b|\bkeywords?:)|\b(?i:posted) (?:by [A-Z]|on \d|on [A-Z][a-z]+ \d)")
+_CHAPTER_TITLE = re.compile(r"^\s*chapter \d+\b", re.I)
+
+
 def detect_kind(text: str, title: str = "") -> str:
-    """From the title when it says ('Focused visit to…', 'Inspection of…'), else by weighted cue counts."""
+    """From the title when it says ('Focused visit to…', 'Inspection of…'), else literature when the text calls
+    itself an article, chapter or blog post near its start, else by weighted cue counts."""
+    if _CHAPTER_TITLE.match(title):
+        return "literature"
     t = title.lower()
     for kind, cue in (("focused_visit", "focused visit"), ("focused_visit", "focused assurance visit"),
                       ("inspection", "inspection of"), ("coroner_report", "prevention of future deaths"),
                       ("review", "practice review"), ("review", "serious case review")):
         if cue in t:
             return kind
+    if _LITERATURE_SELF.search(title) or _LITERATURE_SELF.search(text[:3000]):
+        return "literature"
     low = text.lower()
     scores = {kind: len(re.findall(pattern, low)) * weight for kind, pattern, weight in _KIND_RULES}
     best = max(scores, key=lambda k: scores[k])
@@ -135,18 +149,22 @@ _TITLE_START = re.compile(r"^(inspection of|focused (assurance )?visit to|(local
                           r"safeguarding practice review)\b)", re.I)
 
 
+_BYLINE = re.compile(r"(?i:posted|published|written|updated|by|keywords?|abstract)\b")
+
+
 def detect_title(doc: LoadedDocument) -> str | None:
     """A title-like line of page 1 ('Inspection of Wigan local authority children's services'), joined with its
     wrapped second line; else the first heading; else the first line(s) up to a field line."""
     lines = [x.strip() for x in doc.pages[0].splitlines() if x.strip()] if doc.pages else []
     for i, line in enumerate(lines[:40]):
-        if _TITLE_START.match(line):
+        if _TITLE_START.match(line) and _title_like(line) and not _BYLINE.match(line):
             title = line
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             if nxt and (nxt[:1].islower() or title.endswith(("authority", "of", "and", "to"))) and len(nxt) < 60:
                 title += " " + nxt
             return title[:200]
-    first_heading = next((b for b in doc.blocks[:5] if b.kind == "heading" and len(b.text.split()) >= 3), None)
+    first_heading = next((b for b in doc.blocks[:5] if b.kind == "heading" and len(b.text.split()) >= 3
+                          and not _BYLINE.match(b.text)), None)
     if first_heading is not None:
         return first_heading.text[:200]
     lines = [x for x in doc.pages[0].splitlines() if x.strip()] if doc.pages else []
@@ -155,7 +173,14 @@ def detect_title(doc: LoadedDocument) -> str | None:
         if ":" in line or re.search(r"\d{4}", line) or len(" ".join(opening + [line])) > 140:
             break
         opening.append(line.strip())
-    return " ".join(opening) or None
+    title = " ".join(opening)
+    return title if title and _title_like(title) else None
+
+
+def _title_like(line: str) -> bool:
+    """A title is a short line, not a sentence: text that opens straight into its first paragraph has none."""
+    words = len(line.split())
+    return words <= 25 and not (line.rstrip().endswith(".") and words > 8)
 
 
 def detect_metadata(doc: LoadedDocument, file_name: str, kind: str | None = None) -> Metadata:
@@ -169,7 +194,7 @@ def detect_metadata(doc: LoadedDocument, file_name: str, kind: str | None = None
     elif found_title and _TITLE_START.match(found_title):
         title = found_title  # PDF Info titles are often junk ('LA NAME - standard-short inspection report')
     else:
-        title = declared_title or found_title or file_name
+        title = declared_title or found_title or title_from_file_name(file_name)
     kind = kind or declared.get("kind") or detect_kind(flat, title)
     council = canonical_council(declared["council"]) if declared.get("council") else None
     if not council and declared.get("area"):  # a coroner's area ("Birmingham and Solihull") is not a council
@@ -190,6 +215,14 @@ def detect_metadata(doc: LoadedDocument, file_name: str, kind: str | None = None
     return Metadata(title=title.strip(), kind=kind, council=council, published=published, about=_about(declared),
                     period_start=period[0] if period else None, period_end=period[1] if period else None,
                     judgement=judgement, child=child)
+
+
+def title_from_file_name(file_name: str) -> str:
+    """A short title from the file's name when the text has no title line: 'blog_on-caseloads.txt' reads
+    'Blog on caseloads'."""
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", file_name.rsplit("/", 1)[-1])
+    words = re.sub(r"[_\-]+", " ", stem).split()
+    return " ".join(words)[:1].upper() + " ".join(words)[1:] if words else file_name
 
 
 def _about(declared: dict[str, str]) -> str | None:
