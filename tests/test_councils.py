@@ -61,3 +61,19 @@ def test_every_council_of_the_shared_ofsted_documents_is_known() -> None:
     with MANIFEST.open(encoding="utf-8") as fh:
         unknown = {row["council"] for row in csv.DictReader(fh) if find_council(row["council"]) is None}
     assert not unknown
+
+
+def test_a_town_in_a_postal_address_is_not_the_letters_subject() -> None:
+    """The Trafford letter is posted to 'Stretford Manchester M32 0TH': it does not answer a question about
+    Manchester (o-41 of the Ofsted gold set was answered from it)."""
+    from types import SimpleNamespace
+
+    from assistant.answer import _names_council
+
+    def hit(text: str) -> object:
+        document = SimpleNamespace(title="Focused visit to Trafford Council", about=None)
+        return SimpleNamespace(text=text, document=document)
+
+    address = "Trafford Town Hall Talbot Rd Old Trafford Stretford Manchester M32 0TH Dear Ms McGregor"
+    assert not _names_council([hit(address)], "Manchester City Council")  # type: ignore[list-item]
+    assert _names_council([hit("Leaders in Manchester have reduced caseloads.")], "Manchester")  # type: ignore[list-item]
