@@ -12,7 +12,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-llm lint bench load clean
+.PHONY: run test test-llm lint bench load train clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON)"; exit 2; }
@@ -42,6 +42,12 @@ $(LLM_STAMP): $(STAMP)
 
 test-llm: $(LLM_STAMP)
 	$(PY) -m pytest -q -m llm tests/test_llm_live.py
+
+# The learned models from the data in training/ (never at install): the tagger (under a minute, writes
+# vectorstore/taxonomy/model/ and prints its dev and test figures).
+train: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[train]"
+	$(PY) -m training.train_tagger
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -150,7 +150,7 @@ def _tag(passages: list[Passage]) -> list[Passage]:
 
     from vectorstore.taxonomy.tagger import tag_passage
 
-    return [replace(p, tags=tuple(tag_passage(p.text))) for p in passages]
+    return [replace(p, tags=tag_passage(p.text, p.role)) for p in passages]
 
 
 def embedding_text(p: Passage) -> str:

@@ -29,7 +29,7 @@ from vectorstore.taxonomy.patterns import (
     has_finite_verb,
 )
 
-__all__ = ["THRESHOLD", "tag_passage", "tag_sentence", "tag_sentences"]
+__all__ = ["THRESHOLD", "pattern_tags", "tag_passage", "tag_sentence", "tag_sentences"]
 
 # Evidence needed to tag: one strong pattern (0.55+) or two weak ones together (0.45 and 0.45 make 0.70).
 THRESHOLD = 0.55
@@ -158,7 +158,7 @@ def _clause_scores(text: str, clauses: list[_Clause], topic_hits: list[tuple[int
     return scores
 
 
-def tag_sentence(text: str) -> list[Tag]:
+def pattern_tag(text: str) -> list[Tag]:
     """The tags of one sentence, strongest first; [] for a sentence about nothing in the taxonomy."""
     stripped = text.strip()
     if not stripped or METHOD_SENTENCE.match(stripped.lstrip("‘'\"“(")):
@@ -212,16 +212,38 @@ def tag_sentence(text: str) -> list[Tag]:
     return tags
 
 
+def pattern_tags(texts: list[str]) -> list[list[Tag]]:
+    """The hand-written patterns' tags for each text: the learned tagger's features, and the tagger itself when
+    no trained model is shipped."""
+    return [pattern_tag(text) for text in texts]
+
+
 def tag_sentences(texts: list[str]) -> list[list[Tag]]:
-    """Tags for each text, one list per input in order (contract: `latent tag`; `ingest.tag_sentences` is this)."""
-    return [tag_sentence(text) for text in texts]
+    """Tags for each text, one list per input in order (contract: `latent tag`; `ingest.tag_sentences` is this):
+    the learned tagger (vectorstore/taxonomy/learned.py) over the patterns' votes."""
+    from vectorstore.taxonomy import learned
+
+    return learned.tag_sentences(texts) if learned.available() else pattern_tags(texts)
 
 
-def tag_passage(text: str) -> tuple[Tag, ...]:
-    """The union of a passage's sentences' tags, keeping the highest confidence per (category, polarity)."""
+def tag_sentence(text: str) -> list[Tag]:
+    return tag_sentences([text])[0]
+
+
+# Sections whose sentences are never tagged: contents, introductions, method, definitions and fictional-case
+# notes describe the review, not the case's conditions; cover pages and back matter are not findings at all.
+ABSTAIN_ROLES = frozenset({"framing", "cover", "back_matter"})
+
+
+def tag_passage(text: str, role: str = "finding") -> tuple[Tag, ...]:
+    """The union of a passage's sentences' tags, keeping the highest confidence per (category, polarity);
+    none for a passage whose role is not a finding."""
+    if role in ABSTAIN_ROLES:
+        return ()
+    sentences = [" ".join(text[start:end].split()) for start, end in split_sentences(text)]
     best: dict[tuple[str, str], Tag] = {}
-    for start, end in split_sentences(text):
-        for tag in tag_sentence(" ".join(text[start:end].split())):
+    for tags in tag_sentences(sentences):
+        for tag in tags:
             key = (tag.category, tag.polarity)
             if key not in best or tag.confidence > best[key].confidence:
                 best[key] = tag
