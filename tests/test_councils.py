@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import shared_dir
 from vectorstore.councils import all_councils, canonical_council, councils_named, find_council, related_councils
 
 MANIFEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "ofsted" / "manifest.csv"
@@ -77,3 +78,26 @@ def test_a_town_in_a_postal_address_is_not_the_letters_subject() -> None:
     address = "Trafford Town Hall Talbot Rd Old Trafford Stretford Manchester M32 0TH Dear Ms McGregor"
     assert not _names_council([hit(address)], "Manchester City Council")  # type: ignore[list-item]
     assert _names_council([hit("Leaders in Manchester have reduced caseloads.")], "Manchester")  # type: ignore[list-item]
+
+
+def test_list_filter_and_themes_show_each_council_once(tmp_path: Path) -> None:
+    """Five real letters print Bedford as "Bedford", "Bedford Borough" and "Bedford Borough Council", and
+    Calderdale with and without "Metropolitan Borough Council": one name each in `latent list`'s rows, the page's
+    council filter and the themes matrix."""
+    from assistant.themes import themes_matrix
+    from assistant.web.session import filter_choices
+    from ingest import ingest_paths
+    from vectorstore import open_index
+
+    pdfs = shared_dir() / "data" / "ofsted" / "pdf"
+    names = ["bedford_80428_2019-12-18_focused-visit.pdf", "bedford_80428_2022-01-14.pdf",
+             "bedford_80428_2025-08-27.pdf", "calderdale_80444_2018-12-19.pdf",
+             "calderdale_80444_2023-06-22_focused-visit.pdf"]
+    index = open_index(tmp_path / "index")
+    report = ingest_paths(index, [pdfs / n for n in names])
+    assert not report.failed, report.failed
+    docs = index.documents()
+    assert sorted(d.council or "" for d in docs) == ["Bedford"] * 3 + ["Calderdale"] * 2
+    assert sorted(filter_choices(docs).councils) == ["Bedford", "Calderdale"]
+    matrix = themes_matrix(index)
+    assert {row.council for row in matrix.documents} == {"Bedford", "Calderdale"}
