@@ -308,7 +308,10 @@ def _refuse(index: Index, question: str, query: Query, reason: str, filters: Sea
 def _compose(question: str, standalone: str, scope: QuestionScope, hits: list[Hit]) -> Answer:
     cands = candidates(standalone, hits, scope.latent)
     limit = LATENT_SENTENCES if scope.latent else MAX_SENTENCES
-    chosen = select(cands, limit, per_category=1 if scope.latent else 0, quantity=scope.quantity)
+    # A question about Child R's death is answered from Child R's review first; letters about the council add
+    # only the conditions the review does not state.
+    prefer = frozenset(h.document.id for h in hits if h.document.child and h.document.child in scope.children)
+    chosen = select(cands, limit, per_category=1 if scope.latent else 0, quantity=scope.quantity, prefer=prefer)
     if not chosen or (scope.quantity and not _figure_on_topic(standalone, chosen, scope.quantity)):
         reason = "the passages found state no figure" if chosen else "no sentence of the passages found answers it"
         text = f"{REFUSAL}\n{reason[0].upper()}{reason[1:]}.\n{NEAREST_INTRO}"

@@ -113,9 +113,10 @@ def _tags(texts: list[str]) -> list[tuple[str | None, float]]:
 
 
 def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: str | None = None,
-           ) -> list[Candidate]:
+           prefer: frozenset[str] = frozenset()) -> list[Candidate]:
     """Best first, skipping near-duplicates (Jaccard over stems ≥ 0.5); with `per_category`, first take the best
-    sentence of each latent category so the answer spans the conditions, not one of them."""
+    sentence of each latent category so the answer spans the conditions, not one of them, from the documents in
+    `prefer` (the review of the child the question names) before any other."""
     chosen: list[Candidate] = []
 
     def novel(c: Candidate) -> bool:
@@ -137,7 +138,7 @@ def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: 
         # best scored): the question's own words say little about which sentence shows caseloads or cuts
         by_category = sorted((c for c in ranked if c.category and c.score >= floor
                               and not prescribes_or_frames(c.hit.passage)),
-                             key=lambda c: (-round(c.confidence * 20), -c.score))
+                             key=lambda c: (c.hit.document.id not in prefer, -round(c.confidence * 20), -c.score))
         for c in by_category:
             if c.category and seen.get(c.category, 0) < per_category and novel(c) and len(chosen) < limit:
                 chosen.append(c)

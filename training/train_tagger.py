@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from training.splits import split_of  # noqa: E402
 from vectorstore.taxonomy.learned import MODEL_DIR, Features, pattern_features  # noqa: E402
+from vectorstore.taxonomy.tagger import pattern_tags  # noqa: E402
 
 DATA = ROOT / "training" / "data"
 # Every labelled-sentence file (several labellers, each blind to our code) and the older hand-labelled set.
@@ -81,7 +82,7 @@ def main() -> None:
     words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(train_texts)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, sublinear_tf=True,
                             max_features=CHAR_FEATURES).fit(train_texts)
-    pats, pat_polarity = pattern_features(texts, cats)
+    pats, pat_polarity = pattern_features(pattern_tags(texts), cats)
     signed = np.array([[pat_polarity[i].get(c, 0) for c in cats] for i in range(len(texts))]) * pats
     x = hstack([words.transform(texts), chars.transform(texts), csr_matrix(pats * PATTERN_SCALE)]).tocsr()
 

@@ -117,14 +117,13 @@ def _char_counts(text: str) -> Counter[int]:
     return counts
 
 
-def pattern_features(texts: list[str], categories: list[str]) -> tuple[np.ndarray, list[dict[str, int]]]:
-    """The pattern tagger's confidence per category (0 where it does not tag) and its polarity (+1/-1) by category."""
-    from vectorstore.taxonomy.tagger import pattern_tags
-
+def pattern_features(votes: list[list[Tag]], categories: list[str]) -> tuple[np.ndarray, list[dict[str, int]]]:
+    """From the pattern tagger's tags of each text: its confidence per category (0 where it does not tag) and its
+    polarity (+1/-1) by category."""
     column = {c: j for j, c in enumerate(categories)}
-    confidences = np.zeros((len(texts), len(categories)))
+    confidences = np.zeros((len(votes), len(categories)))
     polarities: list[dict[str, int]] = []
-    for i, tags in enumerate(pattern_tags(texts)):
+    for i, tags in enumerate(votes):
         signs: dict[str, int] = {}
         for tag in tags:
             j = column[tag.category]
@@ -135,11 +134,12 @@ def pattern_features(texts: list[str], categories: list[str]) -> tuple[np.ndarra
     return confidences, polarities
 
 
-def tag_sentences(texts: list[str]) -> list[list[Tag]]:
-    """Tags for each sentence: every category whose calibrated confidence reaches its threshold."""
+def tag_sentences(texts: list[str], votes: list[list[Tag]]) -> list[list[Tag]]:
+    """Tags for each sentence, given the pattern tagger's tags of each (its votes): every category whose
+    calibrated confidence reaches its threshold."""
     model = load_model()
     cats = list(model.features.categories)
-    patterns, signs = pattern_features(texts, cats)
+    patterns, signs = pattern_features(votes, cats)
     signed = np.array([[s.get(c, 0) for c in cats] for s in signs]).reshape(len(texts), len(cats)) * patterns
     n_words, n_chars = len(model.features.word_vocab), len(model.features.char_vocab)
     a, b = model.calibration

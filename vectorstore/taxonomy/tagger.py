@@ -223,7 +223,8 @@ def tag_sentences(texts: list[str]) -> list[list[Tag]]:
     the learned tagger (vectorstore/taxonomy/learned.py) over the patterns' votes."""
     from vectorstore.taxonomy import learned
 
-    return learned.tag_sentences(texts) if learned.available() else pattern_tags(texts)
+    votes = pattern_tags(texts)
+    return learned.tag_sentences(texts, votes) if learned.available() else votes
 
 
 def tag_sentence(text: str) -> list[Tag]:
