@@ -88,6 +88,16 @@ def build_key(model: str, path: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+def optimized_file(manifest: dict[str, Any], runtime_version: str) -> Path:
+    """Where onnxruntime's optimized graph of a model is kept: named by the model file's digest, the runtime's
+    version and the machine's architecture."""
+    import platform
+
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", str(manifest.get("name", "model")))[-40:]
+    name = f"{slug}-{manifest['sha256'][:16]}-ort{runtime_version}-{platform.machine()}.onnx"
+    return cache_root() / "optimized" / name
+
+
 def model_folder(model: str, path: str) -> Path:
     """Where `model` (a sentence-transformers model at `path`) converted on this machine is kept."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model.rstrip("/"))[-60:]
