@@ -30,12 +30,12 @@ def load() -> list[float]:
 
 
 def run(scifact: Path, work: Path, n_docs: int, writes: int) -> dict[str, Any]:
+    from dataclasses import replace
+
     from assistant.evaluation.beir import load_beir, write_corpus
     from ingest import ingest_paths
     from ingest.pipeline import ENCODE_BATCH, embedding_text
     from vectorstore import open_index
-
-    from dataclasses import replace
 
     beir = load_beir(scifact)
     if n_docs < len(beir.corpus):

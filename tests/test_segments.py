@@ -18,15 +18,15 @@ import pytest
 from vectorstore.bm25 import Lexical, Postings
 from vectorstore.cache import SearchCache
 from vectorstore.columns import Table, from_metadata, to_metadata
-from vectorstore.dense import Dense
 from vectorstore.lexical import lexical_tokens
 from vectorstore.records import DocumentInfo, Passage, Tag
 from vectorstore.segments import Segment
 from vectorstore.settings import SearchSettings
 
-WORDS = ("caseloads supervision agency staff turnover children social workers managers oversight drift delay "
-         "police health school referral assessment plan strategy meeting visits seen alone neglect mother father "
-         "Wigan Kent 2021 2022 October 2017 the of and to in a was were").split()
+_VOCABULARY = """caseloads supervision agency staff turnover children social workers managers oversight drift delay
+police health school referral assessment plan strategy meeting visits seen alone neglect mother father Wigan Kent
+2021 2022 October 2017 the of and to in a was were"""
+WORDS = tuple(_VOCABULARY.split())
 TEMPLATE = "If you would like a copy of this document in a different format please telephone or email us"
 
 
