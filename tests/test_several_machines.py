@@ -4,8 +4,9 @@ chat`, each with its own cache folder, as on two machines) reading throughout.
 
 Afterwards the server holds what one process ingesting both folders into an embedded index holds: the same
 documents, passage ids, texts, metadata and vectors, no passage twice; and each page, asked once its manifest check
-is due (RECHECK_SECONDS after the last write), serves every new document. How soon a page sees a document is
-printed here and measured in `make bench` (scripts/bench_servers.py); no test asserts a time.
+is due (RECHECK_SECONDS after the last write), serves every new document. How soon a page saw each document is
+printed here (pytest -s); `make bench` times a page seeing a new document at scale (scripts/bench_scale.py). No
+test asserts a time.
 """
 
 from __future__ import annotations
