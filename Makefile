@@ -53,10 +53,20 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# Throughput, latency, memory and disk on the shared Ofsted data (minutes to hours on 2 cores): results in
-# bench-results/ (git-ignored). A slice: make bench BENCH_ARGS="--text-docs 200".
+# Every timing lives here, never in a test (each script records the load average at each measurement; results in
+# bench-results/, git-ignored; hours on 2 cores). In order: cold `latent search`/`ask` against `latent --help` and a
+# bare onnxruntime import; the tagger and sentence splitter against the model; SciFact's ingest against raw encode;
+# throughput, latency, memory and disk on the Ofsted data (its text index kept for the next step); ten times the
+# Ofsted texts (~570,000 passages, vectors reused); the onnx default against torch (SciFact and both gold sets).
+# A slice: make bench BENCH_ARGS="--text-docs 200" SCALE_ARGS="--copies 2".
+BENCH_WORK ?= bench-results/work
 bench: $(STAMP)
-	$(PY) scripts/bench.py $(BENCH_ARGS)
+	$(PY) scripts/bench_cold.py
+	$(PY) scripts/bench_text.py
+	$(PY) scripts/bench_small_docs.py
+	$(PY) scripts/bench.py --keep $(BENCH_WORK) $(BENCH_ARGS)
+	$(PY) scripts/bench_scale.py --base $(BENCH_WORK)/text-index --work $(BENCH_WORK)/scale $(SCALE_ARGS)
+	$(PY) scripts/compare_backends.py
 
 # The page under load: 20 gradio_client users x 10 questions on the sample index, then the same users while a
 # separate `latent ingest` adds 20 Ofsted PDFs to it (a few minutes on 2 cores). Errors must be 0; latency,

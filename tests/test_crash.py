@@ -224,10 +224,12 @@ def compare_with_clean(crashed_dir: Path, clean_dir: Path) -> dict[str, object]:
         return np.asarray([by_id[i] for i in ids])
 
     assert np.allclose(vectors(crashed), vectors(clean), atol=1e-4), "stored vectors differ"
-    # The search cache (BM25 + vector matrix), rebuilt or loaded from disk, holds exactly the stored passages.
+    # The search cache (segments: BM25 postings and vectors), built or loaded from disk, holds exactly the stored
+    # passages: its live rows, one per passage, and no row of a document since replaced is found.
     cache = crashed.cache()
-    assert sorted(p.id for p in cache.passages) == ids and cache.vectors.shape[0] == len(ids)
-    assert cache.bm25 is not None
+    live = cache.live_rows()
+    assert sorted(cache.passages[int(r)].id for r in live) == ids and cache.live_count == len(ids)
+    assert all(cache.row_of.get(i) is not None for i in ids)
     same_hybrid = same_hnsw = 0
     for q in QUERIES:
         hits_a, hits_b = crashed.search(q, k=10), clean.search(q, k=10)

@@ -179,18 +179,6 @@ def test_real_focused_visit_letter() -> None:
     assert "The quality of case supervision for staff." in got
 
 
-@pytest.mark.skipif(not OFSTED_TEXT.exists(), reason="the Ofsted corpus is not on this machine")
-def test_fast_on_a_real_corpus() -> None:
-    import time
-
-    texts = [p.read_text(encoding="utf-8") for p in sorted(OFSTED_TEXT.glob("*/*.txt"))[:40]]
-    started = time.perf_counter()
-    count = sum(len(split_sentences(t)) for t in texts)
-    elapsed = time.perf_counter() - started
-    assert count > 2000
-    assert count / elapsed > 20_000, f"{count / elapsed:.0f} sentences a second"
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab C.!?\n\u25fc-\u20193 e.g\"")), max_size=200))
 def test_spans_are_ordered_stripped_and_in_bounds(text: str) -> None:

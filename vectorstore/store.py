@@ -12,26 +12,30 @@ notice another process's writes to an embedded folder (the client keeps its own 
 
 from __future__ import annotations
 
-import json
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, fields
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vectorstore.columns import from_metadata, to_metadata
 from vectorstore.councils import canonical_council
-from vectorstore.errors import IndexUnusableError, ModelMismatchError, StoreUnavailableError
-from vectorstore.records import DocumentInfo, Passage, Tag
+from vectorstore.errors import BackendMismatchError, IndexUnusableError, ModelMismatchError, StoreUnavailableError
+from vectorstore.records import DocumentInfo, Passage
 from vectorstore.sections import passage_role
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from vectorstore.encoders import ModelSpec
+
 PASSAGES = "latent_passages"
 DOCUMENTS = "latent_documents"
 SCHEMA = 1
 _BATCH = 500  # Chroma caps one add at a few thousand records; 500 keeps memory flat
+_DOCS_PER_READ = 50  # documents per consistent read: ~3,500 Ofsted passages (5 MB of vectors) a request
 DEFAULT_TIMEOUT_S = 60.0  # a Chroma server request; see Settings.server_timeout_s
 _CONNECT_TIMEOUT_S = 10.0  # opening a TCP connection on a LAN takes milliseconds; 10 s means it is not there
 
@@ -95,54 +99,103 @@ def connect(path: Path | None, server: str | None, timeout_s: float = DEFAULT_TI
     return chromadb.PersistentClient(path=str(path / "chroma"), settings=_chroma_settings())
 
 
+def _doc_ids_where(doc_ids: list[str]) -> dict[str, Any]:
+    return {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+
+
+def mismatch_error(recorded: dict[str, Any], ours: ModelSpec) -> ModelMismatchError:
+    """The one-line refusal for an index whose vectors another model or backend made: what made them, the setting
+    that would use it, and how to rebuild. Indexes from before backends were recorded name only the model: a bare
+    name is torch's, '… (onnx-int8 backend)' the first ONNX backend's."""
+    from vectorstore.encoders import ALIASES
+
+    built = str(recorded.get("embedding_model"))
+    backend = recorded.get("embedding_backend") or ("onnx-int8" if built.endswith("(onnx-int8 backend)") else "torch")
+    name = recorded.get("embedding_name") or built.removesuffix(" (onnx-int8 backend)")
+    rebuild = ("or build a new index with the current model: --index NEW_DIR (or LATENT_INDEX) and `latent ingest` "
+               "the documents again")
+    if ALIASES.get(backend, backend) == ours.backend and name == ours.name:  # another build of the same model
+        return ModelMismatchError(
+            f"this index's vectors were made by another build of '{name}' ({built}), not this one "
+            f"({ours.identity}): build a new index: --index NEW_DIR (or LATENT_INDEX) and `latent ingest` the "
+            f"documents again (or search it with the Latent version that built it).")
+    if backend != ours.backend and name == ours.name:
+        setting = "torch" if backend == "torch" else "onnx"
+        return BackendMismatchError(
+            f"this index's vectors were made by the '{backend}' embedding backend ({built}), not '{ours.backend}' "
+            f"({ours.identity}): set LATENT_EMBEDDING__BACKEND={setting} to use it, {rebuild}.")
+    model = recorded.get("embedding_setting") or name
+    backend_hint = "" if backend == ours.backend else f" and LATENT_EMBEDDING__BACKEND={backend}"
+    return ModelMismatchError(
+        f"this index was built with the embedding model '{name}' ({built}), not '{ours.name}' ({ours.identity}): "
+        f"use --model {model} (or LATENT_EMBEDDING__MODEL={model}){backend_hint} to search it, {rebuild}.")
+
+
+def chroma_generation(path: Path) -> str | None:
+    """A token that changes whenever anything is written to the embedded Chroma folder `path/chroma`, read without
+    importing chromadb (2-3 s of a cold `latent search`): the newest entry of Chroma's write log and the
+    collections' ids, from its SQLite file opened read-only. Opening a client rewrites the file (its mtime is no
+    use), but only writes add to the log. None when it cannot be read (no folder yet, a writer holding the file,
+    another Chroma schema): then the caller asks Chroma itself."""
+    import sqlite3
+
+    db = path / "chroma" / "chroma.sqlite3"
+    if not db.is_file():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)) as conn:
+            (last,) = conn.execute("SELECT MAX(seq_id) FROM embeddings_queue").fetchone()
+            collections = [r[0] for r in conn.execute("SELECT id FROM collections ORDER BY id")]
+    except sqlite3.Error:
+        return None
+    return f"{last}:{','.join(collections)}"
+
+
 def passage_metadata(p: Passage, doc: DocumentInfo) -> dict[str, Any]:
-    """Flat metadata for Chroma (scalars only; None values are left out because Chroma rejects them)."""
+    """Flat metadata for Chroma: every field of the passage but its id and text (scalars as they are, the tags as
+    JSON), the document fields a `where` filter needs, and one flag per tag category. None values are left out
+    because Chroma rejects them."""
     year = int(doc.published[:4]) if doc.published else None
-    meta: dict[str, Any] = {
-        "doc_id": p.doc_id, "title": doc.title, "source": doc.source, "kind": doc.kind, "council": doc.council,
-        "published": doc.published, "year": year, "child": doc.child, "page": p.page, "paragraph": p.paragraph,
-        "section": p.section, "char_start": p.char_start, "char_end": p.char_end, "header": p.header,
-        "date": p.date, "page_end": p.page_end, "tags": json.dumps([t.to_json() for t in p.tags]), "role": p.role,
-    }
+    meta: dict[str, Any] = {"title": doc.title, "source": doc.source, "kind": doc.kind, "council": doc.council,
+                            "published": doc.published, "year": year, "child": doc.child}
+    meta.update(to_metadata(p, skip=("id", "text")))
     for tag in p.tags:  # one boolean per category, so `where` can filter on tags
         meta[f"tag_{tag.category}"] = True
     return {k: v for k, v in meta.items() if v is not None}
 
 
 def passage_from_metadata(pid: str, text: str, meta: dict[str, Any]) -> Passage:
-    tags = tuple(Tag(**t) for t in json.loads(meta.get("tags") or "[]"))
-    page, paragraph, section = int(meta.get("page", 1)), meta.get("paragraph"), meta.get("section")
-    # an index stored before passages had roles: read the role from the passage as ingest now does
-    role = meta.get("role") or passage_role(text, section, page, paragraph, meta.get("kind", "other"))
-    if role in ("cover", "back_matter"):
-        paragraph = None
-    return Passage(id=pid, doc_id=meta["doc_id"], text=text, header=meta.get("header", ""), page=page,
-                   paragraph=paragraph, section=section, char_start=int(meta.get("char_start", 0)),
-                   char_end=int(meta.get("char_end", 0)), tags=tags, date=meta.get("date"),
-                   page_end=meta.get("page_end"), role=role)
+    """A passage from Chroma; a field an older version did not write reads back as its default, but the role: an
+    index stored before passages had roles reads it from the passage as ingest now does."""
+    passage: Passage = from_metadata(Passage, meta, id=pid, text=text)
+    role = meta.get("role") or passage_role(text, passage.section, passage.page, passage.paragraph,
+                                            meta.get("kind", "other"))
+    if role != passage.role or (role in ("cover", "back_matter") and passage.paragraph is not None):
+        passage = replace(passage, role=role, paragraph=None if role in ("cover", "back_matter") else passage.paragraph)
+    return passage
 
 
 def _doc_metadata(doc: DocumentInfo) -> dict[str, Any]:
-    return {k: v for k, v in asdict(doc).items() if v is not None and k != "id"}
+    return to_metadata(doc, skip=("id",))
 
 
 def _doc_from_metadata(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
-    known = {f.name for f in fields(DocumentInfo)}
-    values = {k: v for k, v in meta.items() if k in known and k != "id"}
-    if values.get("council"):  # an index built before councils had one name each shows them as they are now
-        values["council"] = canonical_council(values["council"])
-    return DocumentInfo(id=doc_id, **values)
+    doc: DocumentInfo = from_metadata(DocumentInfo, meta, id=doc_id)
+    if doc.council:  # an index built before councils had one name each shows them as they are now
+        doc = replace(doc, council=canonical_council(doc.council))
+    return doc
 
 
 class ChromaStore:
     """The two Chroma collections and the few operations Latent needs on them."""
 
-    def __init__(self, path: Path | None, server: str | None, model: str,
+    def __init__(self, path: Path | None, server: str | None, spec: ModelSpec,
                  timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.path = path
         self.server = server
         self.timeout_s = timeout_s
-        self.model = model
+        self.spec = spec
+        self.model = spec.identity
         self._gate = _Gate()
         self._opened = 0  # how many times the client was (re)opened: several threads that fail at once reopen once
         self._open()
@@ -151,47 +204,71 @@ class ChromaStore:
         self._client = connect(self.path, self.server, self.timeout_s)
         self._opened += 1
         try:
+            # The model's name and backend beside its identity: only read to word a refusal (`mismatch_error`).
             self.passages = self._client.get_or_create_collection(
                 PASSAGES, embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedding_model": self.model, "schema": SCHEMA})
+                metadata={"hnsw:space": "cosine", "embedding_model": self.model, "schema": SCHEMA,
+                          "embedding_backend": self.spec.backend, "embedding_name": self.spec.name,
+                          "embedding_setting": self.spec.setting})
             # The manifest holds no vectors of meaning; Chroma requires one, so each row gets a 1-d zero.
             self.documents = self._client.get_or_create_collection(DOCUMENTS, embedding_function=None)
         except Exception as exc:
             if self.server:
                 raise StoreUnavailableError(f"the Chroma server at {self.server} did not answer: {exc}") from exc
             raise
-        built_with = (self.passages.metadata or {}).get("embedding_model")
-        if built_with and built_with != self.model:
+        recorded = dict(self.passages.metadata or {})
+        if recorded.get("embedding_model") and recorded["embedding_model"] != self.model:
             self._release()  # nobody will get this store to close it
-            raise ModelMismatchError(
-                f"this index was built with the embedding model '{built_with}', not '{self.model}'. "
-                f"Use --model {built_with} (or LATENT_EMBEDDING__MODEL), or build a new index with "
-                f"--index NEW_DIR and ingest the documents again.")
+            raise mismatch_error(recorded, self.spec)
 
     # -- manifest --------------------------------------------------------------------------------------------
     def manifest(self) -> dict[str, DocumentInfo]:
         got = self._call("documents", "get", include=["metadatas"])
         return {i: _doc_from_metadata(i, m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
+    def manifest_rows(self, doc_ids: list[str]) -> dict[str, DocumentInfo]:
+        """The manifest rows of these documents (those that have one)."""
+        got = self._call("documents", "get", ids=list(doc_ids), include=["metadatas"])
+        return {i: _doc_from_metadata(i, m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
     def put_document(self, doc: DocumentInfo) -> None:
-        self._call("documents", "upsert", ids=[doc.id], embeddings=[[0.0]], metadatas=[_doc_metadata(doc)],
-                   documents=[doc.title])
+        self.put_documents([doc])
+
+    def put_documents(self, docs: list[DocumentInfo]) -> None:
+        """Several manifest rows in one request (an ingest of many small files marks a batch at once)."""
+        for start in range(0, len(docs), _BATCH):
+            batch = docs[start:start + _BATCH]
+            self._call("documents", "upsert", ids=[d.id for d in batch], embeddings=[[0.0]] * len(batch),
+                       metadatas=[_doc_metadata(d) for d in batch], documents=[d.title for d in batch])
 
     def delete_document(self, doc_id: str) -> None:
         self._call("documents", "delete", ids=[doc_id])
 
     # -- passages --------------------------------------------------------------------------------------------
-    def add_passages(self, passages: list[Passage], doc: DocumentInfo, vectors: np.ndarray) -> None:
+    def add_passages(self, passages: list[Passage], doc: DocumentInfo | dict[str, DocumentInfo],
+                     vectors: np.ndarray) -> None:
+        """Upsert passages with their vectors; `doc` is their document, or the documents by id."""
+        docs = doc if isinstance(doc, dict) else {doc.id: doc}
         for start in range(0, len(passages), _BATCH):
             batch = passages[start:start + _BATCH]
             self._call("passages", "upsert", ids=[p.id for p in batch],
                        embeddings=vectors[start:start + len(batch)],
                        documents=[p.text for p in batch],
-                       metadatas=[passage_metadata(p, doc) for p in batch])
+                       metadatas=[passage_metadata(p, docs[p.doc_id]) for p in batch])
 
     def passage_ids(self, doc_id: str | None = None) -> list[str]:
         where = {"doc_id": doc_id} if doc_id else None
         return list(self._call("passages", "get", where=where, include=[])["ids"])
+
+    def passage_ids_of(self, doc_ids: list[str]) -> dict[str, list[str]]:
+        """The stored passage ids of each document, in requests of a few hundred documents."""
+        out: dict[str, list[str]] = {d: [] for d in doc_ids}
+        for start in range(0, len(doc_ids), _DOCS_PER_READ):
+            batch = doc_ids[start:start + _DOCS_PER_READ]
+            got = self._call("passages", "get", where=_doc_ids_where(batch), include=["metadatas"])
+            for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                out.setdefault(meta["doc_id"], []).append(pid)
+        return out
 
     def delete_passages(self, ids: list[str]) -> None:
         for start in range(0, len(ids), _BATCH):
@@ -202,7 +279,9 @@ class ChromaStore:
 
     def iter_passages(self, with_vectors: bool = True, page: int = 2000) -> Iterator[tuple[
             list[str], list[str], list[dict[str, Any]], Any]]:
-        """Every passage, a page at a time: (ids, texts, metadatas, vectors or None)."""
+        """Every passage, a page at a time: (ids, texts, metadatas, vectors or None). Paging by offset is only
+        consistent while nobody writes: the search cache reads by document instead (`read_documents`); this is for
+        `repair` under the index folder's write lock, and for tests."""
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
         offset = 0
         while True:
@@ -211,6 +290,37 @@ class ChromaStore:
                 return
             yield got["ids"], got["documents"], got["metadatas"], got.get("embeddings") if with_vectors else None
             offset += len(got["ids"])
+
+    def read_documents(self, docs: dict[str, DocumentInfo]) -> tuple[list[Passage], np.ndarray, set[str]]:
+        """The passages and vectors of these stored documents, read document by document, with each document's
+        passage count checked against its manifest row, and its row read again afterwards: a document another
+        process replaced or removed meanwhile is left out (returned in the set) for the caller to read again."""
+        import numpy as np
+
+        passages: list[Passage] = []
+        chunks: list[np.ndarray] = []
+        changed: set[str] = set()
+        ids = list(docs)
+        for start in range(0, len(ids), _DOCS_PER_READ):
+            batch = ids[start:start + _DOCS_PER_READ]
+            got = self._call("passages", "get", where=_doc_ids_where(batch),
+                             include=["documents", "metadatas", "embeddings"])
+            rows: dict[str, list[int]] = {d: [] for d in batch}
+            for j, meta in enumerate(got["metadatas"]):
+                rows.setdefault(meta["doc_id"], []).append(j)
+            after = self.manifest_rows(batch)
+            for doc_id in batch:
+                if after.get(doc_id) != docs[doc_id] or len(rows[doc_id]) != docs[doc_id].passages:
+                    changed.add(doc_id)
+                    continue
+                keep = rows[doc_id]
+                passages.extend(passage_from_metadata(got["ids"][j], got["documents"][j], got["metadatas"][j])
+                                for j in keep)
+                chunks.append(np.asarray(got["embeddings"], dtype=np.float32)[keep] if keep else
+                              np.zeros((0, 0), np.float32))
+        chunks = [c for c in chunks if c.size]
+        vectors = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
+        return passages, vectors, changed
 
     def get_passages(self, ids: list[str]) -> list[Passage]:
         got = self._call("passages", "get", ids=ids, include=["documents", "metadatas"])

