@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     handler: Callable[[argparse.Namespace], int] = {
         "ingest": cmd_ingest, "search": cmd_search, "list": cmd_list, "remove": cmd_remove, "chat": cmd_chat,
         "tag": cmd_tag, "eval": cmd_eval, "ask": cmd_ask, "themes": cmd_themes,
-        "timeline": cmd_timeline,
+        "timeline": cmd_timeline, "brief": cmd_brief,
     }[args.command]
     try:
         return handler(args)
@@ -169,6 +169,24 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     for e in result.events:
         where = f"p. {e.page}" + (f", para {e.paragraph}" if e.paragraph else "")
         print(f"{e.date}  {(e.agency or '-')[:18]:18}  {e.text[:110]}  ({where})")
+    return EXIT_OK
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    if Path(args.out).suffix.lower() not in (".pdf", ".html", ".htm"):
+        raise UsageError(f"--out {args.out}: name a .pdf or an .html file")
+    need_output_folder(args.out, "--out")
+    from assistant.briefing import build_briefing
+    from assistant.briefing_output import write_briefing
+
+    briefing = build_briefing(open_from_args(args), args.doc)
+    write_briefing(briefing, Path(args.out))
+    if args.json:
+        emit_json(briefing.to_json(args.out))
+    else:
+        print(f"wrote {args.out}: {len(briefing.conditions)} latent-condition categories, {briefing.citations} "
+              f"citations, {len(briefing.chronology.events)} dated events, {len(briefing.letters)} earlier "
+              "inspection letters")
     return EXIT_OK
 
 
