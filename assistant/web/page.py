@@ -24,6 +24,7 @@ from assistant.web.session import (
     UPLOAD_TYPES,
     IngestStatus,
     PageContext,
+    discard_failed_uploads,
     filter_choices,
     ingest_with_events,
     remove_document,
@@ -247,6 +248,7 @@ def _connect_tabs(ctx: PageContext, page: gr.Blocks, first_run: Any, ask: AskTab
             for event, data in ingest_with_events(ctx.index, saved):
                 status.update(event, data)
                 yield (status.markdown("Adding documents"), gr.skip(), *skip)
+            discard_failed_uploads(ctx.index, saved, status.report)
         else:
             status.error = "no file was accepted"
         yield (status.markdown("Adding documents"), None, *refresh())

@@ -297,6 +297,21 @@ def save_uploads(files: Sequence[str | Path], uploads: Path, limit_mb: float = U
     return saved, refused
 
 
+def discard_failed_uploads(index: Index, saved: Sequence[Path], report: IngestReport | None) -> list[Path]:
+    """Delete the uploaded copies that did not become documents (a failed file, or all of them when the ingest
+    stopped): a failed upload keeps nothing. A copy that a stored document still reads (an earlier upload of the
+    same name) is kept."""
+    stored = {str(Path(d.source).resolve()) for d in index.documents()}
+    failed = {str(Path(f.file).resolve()) for f in report.failed} if report is not None else None
+    gone = []
+    for path in saved:
+        key = str(path.resolve())
+        if (failed is None or key in failed) and key not in stored and path.exists():
+            path.unlink()
+            gone.append(path)
+    return gone
+
+
 def remove_document(index: Index, doc_id: str, uploads: Path) -> tuple[DocumentInfo, bool]:
     """Remove a document from the index; when it was uploaded through the page, delete its copy too (files the
     user ingested from elsewhere are never touched)."""
