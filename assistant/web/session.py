@@ -211,7 +211,10 @@ class IngestStatus:
             r = self.report
             head = (f"**{title} finished: {len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} "
                     f"unchanged, {len(r.failed)} failed.**")
-        return "\n".join([head, "", *(f"- {_md_text(line)}" for line in self.lines)])
+        lines = self.lines
+        if self.report is not None and not self.error:  # done: one line, and only what went wrong under it
+            lines = [line for line in lines if line.startswith(("Could not", "Refused"))]
+        return "\n".join([head, "", *(f"- {_md_text(line)}" for line in lines)]) if lines else head
 
 
 def _md_text(text: str) -> str:
