@@ -7,7 +7,6 @@ Every UI event is `api_visibility="private"`: the one public endpoint is `ask` (
 
 from __future__ import annotations
 
-import re
 import sys
 import traceback
 import uuid
@@ -320,8 +319,7 @@ def _findings_tab(ctx: PageContext) -> None:
         def load(which: str, a: str | None, b: str | None) -> Any:
             m = themes_matrix(ctx.index, level=None if which == "all" else which)
             path = findings.write_csv(m, ctx.export_dir / f"latent-findings-{uuid.uuid4().hex[:8]}.csv")
-            # 200 + 9 x 104 px: the nine latent categories fit a 1280 px window; more scroll in their own box.
-            widths: list[str | int] = ["200px", *("104px" for _ in m.categories)]
+            widths: list[str | int] = ["200px", *("104px" for _ in m.categories)]  # 9 categories fit 1280 px
             a, b = findings.default_pair(m, a, b)
             choices = findings.compare_choices(m)
             return (m, gr.Dataframe(value=findings.matrix_frame(m), column_widths=widths),
@@ -385,19 +383,9 @@ def _timeline_tab(ctx: PageContext) -> None:
         return timeline.event_html(ctx.index, cases.case(doc_id), int(n) if isinstance(n, int | float) else None)
 
     def brief(doc_id: str | None) -> Any:
-        """The case briefing (`latent brief`) of the chosen case, as a PDF and a printable HTML page."""
-        if not doc_id:
+        if not doc_id:  # the case briefing (`latent brief`) of the chosen case: a PDF and a printable page
             raise gr.Error("Choose a case first.")
-        from assistant.briefing import build_briefing
-        from assistant.briefing_output import write_briefing
-
-        made = build_briefing(ctx.index, doc_id)
-        folder = ctx.export_dir / uuid.uuid4().hex[:8]
-        folder.mkdir()
-        stem = re.sub(r"[^a-z0-9]+", "-", (made.document.child or made.document.title).lower()).strip("-")
-        paths = [folder / f"briefing-{stem or 'case'}.{suffix}" for suffix in ("pdf", "html")]
-        for path in paths:
-            write_briefing(made, path)
+        paths = timeline.write_briefings(ctx.index, doc_id, ctx.export_dir / uuid.uuid4().hex[:8])
         return gr.update(value=[str(path) for path in paths], visible=True)
 
     brief_button.click(brief, case, brief_files, api_visibility=PRIVATE)
