@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.briefing import Briefing, Quotation
 from assistant.web.cards import KIND_LABELS, attr, long_date, text_html
 from assistant.web.timeline import plot_html
+
+if TYPE_CHECKING:
+    from vectorstore.index import Index
 
 # What the page's stylesheet gives each class of the plot (assistant/web/style.py), as SVG attributes on white.
 _CLASS_STYLE = {
@@ -209,3 +213,16 @@ def write_briefing(b: Briefing, path: Path) -> None:
         write_briefing_pdf(b, path)
     else:
         path.write_text(briefing_html(b), encoding="utf-8")
+
+
+def write_briefings(index: Index, doc_id: str, folder: Path) -> list[Path]:
+    """The case briefing (`latent brief`) of one case, as a PDF and a printable HTML page in a new folder."""
+    from assistant.briefing import build_briefing
+
+    made = build_briefing(index, doc_id)
+    folder.mkdir(parents=True)
+    stem = re.sub(r"[^a-z0-9]+", "-", (made.document.child or made.document.title).lower()).strip("-")
+    paths = [folder / f"briefing-{stem or 'case'}.{suffix}" for suffix in ("pdf", "html")]
+    for path in paths:
+        write_briefing(made, path)
+    return paths

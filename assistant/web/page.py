@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.briefing_output import write_briefings
 from assistant.records import Answer
 from assistant.themes import ThemesMatrix, themes_matrix
 from assistant.web import cards, findings, timeline
@@ -385,7 +386,7 @@ def _timeline_tab(ctx: PageContext) -> None:
     def brief(doc_id: str | None) -> Any:
         if not doc_id:  # the case briefing (`latent brief`) of the chosen case: a PDF and a printable page
             raise gr.Error("Choose a case first.")
-        paths = timeline.write_briefings(ctx.index, doc_id, ctx.export_dir / uuid.uuid4().hex[:8])
+        paths = write_briefings(ctx.index, doc_id, ctx.export_dir / uuid.uuid4().hex[:8])
         return gr.update(value=[str(path) for path in paths], visible=True)
 
     brief_button.click(brief, case, brief_files, api_visibility=PRIVATE)

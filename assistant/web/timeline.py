@@ -13,7 +13,6 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.chronology import Chronology, Event, chronology
@@ -109,20 +108,6 @@ class Chronologies:
                 child = f" ({d.child})" if d.child and d.child not in d.title else ""
                 out.append((f"{d.title}{child}", d.id))
         return out
-
-
-def write_briefings(index: Index, doc_id: str, folder: Path) -> list[Path]:
-    """The case briefing (`latent brief`) of one case, as a PDF and a printable HTML page in a new folder."""
-    from assistant.briefing import build_briefing
-    from assistant.briefing_output import write_briefing
-
-    made = build_briefing(index, doc_id)
-    folder.mkdir(parents=True)
-    stem = re.sub(r"[^a-z0-9]+", "-", (made.document.child or made.document.title).lower()).strip("-")
-    paths = [folder / f"briefing-{stem or 'case'}.{suffix}" for suffix in ("pdf", "html")]
-    for path in paths:
-        write_briefing(made, path)
-    return paths
 
 
 def agency_label(key: str | None) -> str:
