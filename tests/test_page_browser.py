@@ -253,7 +253,7 @@ def test_the_timeline_plots_child_rs_chronology_and_shows_an_events_paragraph(pa
     page.get_by_role("tab", name="Timeline", exact=True).click()
     choose(page, "Case", "Local Child Safeguarding Practice Review: Child R")
     page.locator("#timeline-summary", has_text="Child R").wait_for()
-    plot, rows = page.locator("#timeline-plot svg"), page.locator("#timeline-table tbody tr")
+    plot, rows = page.locator("#timeline-plot svg.timeline-svg"), page.locator("#timeline-table tbody tr")
     assert "Death: 14 March 2018" in plot.locator(".incident").text_content()  # SVG: text, not inner_text
     assert rows.count() > 30 and plot.locator("a.event").count() == rows.count()  # by agency: one marker each
     assert {"Police", "Nursery", "MASH / front door"} <= set(plot.locator(".lane-label").all_text_contents())
