@@ -261,7 +261,7 @@ def test_the_timeline_plots_child_rs_chronology_and_shows_an_events_paragraph(pa
     # The table: every event dated and cited.
     cells = rows.first.locator("td").all_inner_texts()
     assert cells[1] == "6 November 2015" and cells[-1].startswith("p. 5")
-    assert all(t.startswith("p. ") for t in page.locator("#timeline-table button.timeline-show").all_inner_texts())
+    assert all(t.startswith("p. ") for t in page.locator("#timeline-table button.timeline-show").all_text_contents())
     # Select an event on the plot: its paragraph appears, the event's sentence marked, with a link to its page.
     row = rows.filter(has_text="nursery staff saw bruising")
     n = row.get_attribute("id").removeprefix("timeline-row-")
