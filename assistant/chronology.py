@@ -59,12 +59,14 @@ def chronology(index: Index, doc_id: str) -> Chronology:
     doc = index.find_document(doc_id)
     events: list[Event] = []
     for p in index.passages(doc.id):
+        if p.role in ("cover", "back_matter"):
+            continue
         categories = tuple(sorted({t.category for t in p.tags if t.polarity == "negative"}))
         units = [(0, len(p.text))] if " | " in p.text else split_sentences(p.text)  # a table row is one event
         for a, b in units:
             text = p.text[a:b]
             dates = find_dates(text)
-            if not dates:
+            if not dates or not _is_event(text, p.role, p.page):
                 continue
             low = text.lower()
             agency = next((ag for ag in _AGENCIES if ag in low), None)
@@ -73,6 +75,20 @@ def chronology(index: Index, doc_id: str) -> Chronology:
     events.sort(key=lambda e: (e.date, e.page))
     incident = _incident_date(events, doc.period_end)
     return Chronology(doc, incident, tuple(_dedupe(events)))
+
+
+_DATE_WORDS = re.compile(r"\b(\d{1,2}(st|nd|rd|th)?|\d{4}|january|february|march|april|may|june|july|august|"
+                         r"september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b",
+                         re.I)
+
+
+def _is_event(text: str, role: str, page: int) -> bool:
+    """Something that happened in the case. Framing (the title page, the introduction, how the review was made:
+    "a learning event was held on 22 January 2019") gives only the death or incident it states; a date with no
+    more than an agency's name beside it ("Police", a table's lone cell) is not an event."""
+    if len(_DATE_WORDS.sub(" ", text).split()) < 4:
+        return False
+    return role == "finding" or (page > 1 and bool(_INCIDENT.search(text)))
 
 
 def _incident_date(events: list[Event], period_end: str | None) -> str | None:

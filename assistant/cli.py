@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   latent ask --json --questions questions.jsonl
   latent themes --level latent                 which organisational conditions recur, per document
   latent timeline review-child-r.pdf           a case chronology
+  latent brief review-child-r.pdf --out r.pdf  a case briefing for a training session (or --out r.html)
   latent list --json
   latent remove wigan_80579_2022-07-05-3f2a1c
   latent chat --port 7860                      the web page, on 127.0.0.1
@@ -114,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("timeline", help="a review's chronology: dated events, each linked to its paragraph")
     p.add_argument("doc", metavar="DOC", help="document id, path or file name")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("brief", help="a case briefing (PDF or printable HTML) for one review or coroner's report")
+    p.add_argument("doc", metavar="DOC", help="document id, path or file name")
+    p.add_argument("--out", metavar="FILE", required=True, help="FILE.pdf (a PDF) or FILE.html (printable HTML)")
     p.add_argument("--json", action="store_true")
 
     for name, sp in sub.choices.items():

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     handler: Callable[[argparse.Namespace], int] = {
         "ingest": cmd_ingest, "search": cmd_search, "list": cmd_list, "remove": cmd_remove, "chat": cmd_chat,
         "tag": cmd_tag, "eval": cmd_eval, "ask": cmd_ask, "themes": cmd_themes,
-        "timeline": cmd_timeline,
+        "timeline": cmd_timeline, "brief": cmd_brief,
     }[args.command]
     try:
         return handler(args)
@@ -63,11 +63,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report.to_json())
     else:
-        print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-              f"failed {len(report.failed)}; {report.passages} passages stored in {index.path or index.server}")
-        for f in report.failed:
-            print(f"  failed: {f.file}: {f.reason}")
+        print(ingest_summary(report, index.passage_count(), str(index.path or index.server)))
+    # Each failure was printed once already, on stderr, as it happened (IngestProgress): not again on stdout.
     return EXIT_FAILED_INPUT if report.failed else EXIT_OK
+
+
+def ingest_summary(report: Any, total_passages: int, where: str) -> str:
+    """'added: 2 documents (150 passages), unchanged: 5 documents, failed: 1 file; the index holds 480 passages in
+    DIR'. A re-run over unchanged files says so, never '0 passages stored', which reads as an empty index."""
+    def n(count: int, noun: str) -> str:
+        return f"{count} {noun}{'' if count == 1 else 's'}"
+
+    parts = []
+    if report.added:
+        parts.append(f"added: {n(len(report.added), 'document')}")
+    if report.updated:
+        parts.append(f"updated: {n(len(report.updated), 'document')}")
+    if report.added or report.updated:
+        parts[-1] += f" ({n(report.passages, 'passage')} stored)"
+    if report.unchanged:
+        parts.append(f"unchanged: {n(len(report.unchanged), 'document')}")
+    if report.failed:
+        parts.append(f"failed: {n(len(report.failed), 'file')} (named above)")
+    return f"{', '.join(parts) or 'no files to ingest'}; the index holds {n(total_passages, 'passage')} in {where}"
 
 
 # -- search --------------------------------------------------------------------------------------------------
@@ -98,15 +116,41 @@ def cmd_search(args: argparse.Namespace) -> int:
         emit_json(result.to_json())
         return EXIT_OK
     if result.filters.get("boost"):
-        print(f"(named in the query, ranked first: {result.filters['boost']})")
+        named = "; ".join(f"{key} {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                          for key, v in result.filters["boost"].items())
+        print(f"(named in the query, ranked first: {named})")
     if not result.hits:
         print("no passages found")
+    words = query_words(args.query)
     for n, h in enumerate(result.hits, start=1):
         where = f"p. {h.passage.page}" + (f", para {h.passage.paragraph}" if h.passage.paragraph else "")
         print(f"[{n}] {h.document.title} ({h.document.kind}, {h.document.published or 'undated'}) — {where}")
+        print(f"    {why_found(words, h.text)}")
         print("    " + h.text.replace("\n", "\n    "))
         print()
     return EXIT_OK
+
+
+def query_words(query: str) -> list[tuple[str, set[str]]]:
+    """The query's words that search reads (stop words out), each with its stems."""
+    import re
+
+    from vectorstore.lexical import lexical_tokens
+
+    words = list(dict.fromkeys(re.findall(r"[\w'’-]+", query)))
+    return [(w, set(stems)) for w, stems in zip(words, lexical_tokens(words), strict=True) if stems]
+
+
+def why_found(words: list[tuple[str, set[str]]], text: str) -> str:
+    """Instead of a score: why the passage is here, in words a reader checks at a glance. Hits are ranked by fused
+    reciprocal ranks (~0.04), which order them but mean nothing read alone; `--json` keeps that as `score`."""
+    from vectorstore.lexical import lexical_tokens
+
+    have = set(lexical_tokens([text])[0])
+    found = [w for w, stems in words if stems <= have]
+    if not found:
+        return "(found by meaning: none of the query's words is in it)"
+    return f"(found by meaning and by the words: {', '.join(found)})"
 
 
 # -- ask -----------------------------------------------------------------------------------------------------
@@ -169,6 +213,24 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     for e in result.events:
         where = f"p. {e.page}" + (f", para {e.paragraph}" if e.paragraph else "")
         print(f"{e.date}  {(e.agency or '-')[:18]:18}  {e.text[:110]}  ({where})")
+    return EXIT_OK
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    if Path(args.out).suffix.lower() not in (".pdf", ".html", ".htm"):
+        raise UsageError(f"--out {args.out}: name a .pdf or an .html file")
+    need_output_folder(args.out, "--out")
+    from assistant.briefing import build_briefing
+    from assistant.briefing_output import write_briefing
+
+    briefing = build_briefing(open_from_args(args), args.doc)
+    write_briefing(briefing, Path(args.out))
+    if args.json:
+        emit_json(briefing.to_json(args.out))
+    else:
+        print(f"wrote {args.out}: {len(briefing.conditions)} latent-condition categories, {briefing.citations} "
+              f"citations, {len(briefing.chronology.events)} dated events, {len(briefing.letters)} earlier "
+              "inspection letters")
     return EXIT_OK
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from assistant.records import Answer, Citation
+from vectorstore.records import Hit
 
 
 def where(c: Citation) -> str:
@@ -11,6 +14,29 @@ def where(c: Citation) -> str:
     if p.paragraph:
         parts.append(f"paragraph {p.paragraph}")
     return ", ".join(x for x in parts if x)
+
+
+def distinct_nearest(hits: Sequence[Hit]) -> list[Hit]:
+    """A refusal's nearest passages, each passage once (by id, and by text: a letter's paragraph repeated in its
+    summary is one passage to a reader)."""
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        keys = {h.passage.id, " ".join(h.text.split()).lower()}
+        if not keys & seen:
+            seen |= keys
+            out.append(h)
+    return out
+
+
+def nearest_label(h: Hit, words: int = 9) -> str:
+    """'page 1, Findings: “Senior leaders accepted many of the weaknesses …”': five passages on a letter's one page
+    must read as five different passages."""
+    p = h.passage
+    head = " ".join(h.text.split()[:words])
+    more = " …" if len(h.text.split()) > words else ""
+    return (f"page {p.page}" + (f", paragraph {p.paragraph}" if p.paragraph else "")
+            + (f", {p.section}" if p.section and p.section != h.document.title else "") + f": “{head}{more}”")
 
 
 def answer_as_text(answer: Answer) -> str:
@@ -22,9 +48,8 @@ def answer_as_text(answer: Answer) -> str:
             out.append("    " + c.hit.text.replace("\n", "\n    "))
     elif answer.nearest:
         out.append("Nearest passages")
-        for h in answer.nearest:
-            out.append(f"- {h.document.title}, page {h.passage.page}"
-                       + (f", paragraph {h.passage.paragraph}" if h.passage.paragraph else ""))
+        for h in distinct_nearest(answer.nearest):
+            out.append(f"- {h.document.title}, {nearest_label(h)}")
             out.append("    " + h.text[:300].replace("\n", " "))
     return "\n".join(out).rstrip()
 

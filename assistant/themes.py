@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from vectorstore.records import Passage
 from vectorstore.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
@@ -48,7 +50,9 @@ class Cell:
     category: str
     negative: int = 0
     positive: int = 0
-    passages: tuple[str, ...] = ()
+    passages: tuple[str, ...] = ()  # weaknesses, then strengths, each the surest tag first
+    weaknesses: tuple[str, ...] = ()  # passages with a negative tag of this category, surest first
+    strengths: tuple[str, ...] = ()  # passages with a positive one, surest first
 
 
 @dataclass(frozen=True)
@@ -80,25 +84,42 @@ def themes_matrix(index: Index, filters: SearchFilters | None = None, level: str
     categories = [c for c in load_taxonomy() if level is None or c.level == level]
     wanted = {c.id for c in categories}
     docs = [d for d in index.documents() if filters is None or filters.admits(d)]
-    counts: dict[tuple[str, str], dict[str, int]] = {}
-    passages: dict[tuple[str, str], list[str]] = {}
+    # (document, category) -> polarity -> passage id -> its surest tag's confidence
+    found: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
     for d in docs:
         for p in index.passages(d.id):
-            seen: set[tuple[str, str]] = set()
+            if not states_findings(p):
+                continue
             for t in p.tags:
-                if t.category not in wanted or (t.category, t.polarity) in seen:
+                if t.category not in wanted:
                     continue
-                seen.add((t.category, t.polarity))
-                key = (d.id, t.category)
-                count = counts.setdefault(key, {"negative": 0, "positive": 0})
-                count[t.polarity] += 1
-                if p.id not in passages.setdefault(key, []):
-                    passages[key].append(p.id)
+                best = found.setdefault((d.id, t.category), {"negative": {}, "positive": {}})[t.polarity]
+                best[p.id] = max(best.get(p.id, 0.0), t.confidence)
+
+    def surest(ids: dict[str, float]) -> tuple[str, ...]:
+        return tuple(sorted(ids, key=lambda i: -ids[i]))  # stable: equal confidence keeps reading order
+
+    cells = []
+    for doc, cat in sorted(found):
+        neg, pos = surest(found[doc, cat]["negative"]), surest(found[doc, cat]["positive"])
+        cells.append(Cell(doc, cat, len(neg), len(pos), tuple(dict.fromkeys((*neg, *pos))), neg, pos))
     return ThemesMatrix(
         categories=tuple(CategoryColumn(c.id, c.label, c.level) for c in categories),
         documents=tuple(DocumentRow(d.id, d.title, d.kind, d.council, d.published) for d in docs),
-        cells=tuple(Cell(doc, cat, counts[doc, cat]["negative"], counts[doc, cat]["positive"],
-                         tuple(passages[doc, cat])) for doc, cat in sorted(counts)))
+        cells=tuple(cells))
+
+
+# A review's chronology table and its summary of agency contacts record events, not findings about conditions:
+# "caseload transferred" in a chronology row is not evidence of a workload weakness.
+_CHRONOLOGY_SECTION = re.compile(r"\b(chronolog\w*|summary of agency involvement|significant agency contacts|"
+                                 r"agency contacts)\b", re.I)
+
+
+def states_findings(p: Passage) -> bool:
+    """A passage that can evidence a condition in the matrix, its cells and the side-by-side view: a finding (the
+    cover, contents, introduction, method, definitions and fictional-case notes never, see `passage_role`), and
+    not a row of the review's chronology."""
+    return p.role == "finding" and not _CHRONOLOGY_SECTION.search(p.section or "")
 
 
 @dataclass(frozen=True)
@@ -125,6 +146,8 @@ def category_sentences(index: Index, doc_id: str, categories: Iterable[str] | No
     wanted = set(categories) if categories is not None else None
     out: dict[str, list[CitedSentence]] = {}
     for p in index.passages(doc_id):
+        if not states_findings(p):
+            continue
         keys = {(t.category, t.polarity) for t in p.tags if wanted is None or t.category in wanted}
         if not keys:
             continue

@@ -220,7 +220,7 @@ def test_findings_cell_shows_its_passages_escaped() -> None:
     index = SimpleNamespace(document_info=lambda i: hit.document, passages=lambda i: [hit.passage])
     html = findings.cell_html(index, findings.cell_at(MATRIX, 0, 1))  # type: ignore[arg-type]
     assert_inert(html)
-    assert 'id="finding-1"' in html and "4 negative, 1 positive" in html
+    assert 'id="finding-1"' in html and "4 weaknesses, 1 strength" in html and "<h4>Weaknesses (1)</h4>" in html
 
 
 def make_case(events: list[Event], incident: str | None = "2018-03-14") -> Chronology:

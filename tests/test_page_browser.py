@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -252,7 +253,7 @@ def test_the_timeline_plots_child_rs_chronology_and_shows_an_events_paragraph(pa
     page.get_by_role("tab", name="Timeline", exact=True).click()
     choose(page, "Case", "Local Child Safeguarding Practice Review: Child R")
     page.locator("#timeline-summary", has_text="Child R").wait_for()
-    plot, rows = page.locator("#timeline-plot svg"), page.locator("#timeline-table tbody tr")
+    plot, rows = page.locator("#timeline-plot svg.timeline-svg"), page.locator("#timeline-table tbody tr")
     assert "Death: 14 March 2018" in plot.locator(".incident").text_content()  # SVG: text, not inner_text
     assert rows.count() > 30 and plot.locator("a.event").count() == rows.count()  # by agency: one marker each
     assert {"Police", "Nursery", "MASH / front door"} <= set(plot.locator(".lane-label").all_text_contents())
@@ -260,7 +261,7 @@ def test_the_timeline_plots_child_rs_chronology_and_shows_an_events_paragraph(pa
     # The table: every event dated and cited.
     cells = rows.first.locator("td").all_inner_texts()
     assert cells[1] == "6 November 2015" and cells[-1].startswith("p. 5")
-    assert all(t.startswith("p. ") for t in page.locator("#timeline-table button.timeline-show").all_inner_texts())
+    assert all(t.startswith("p. ") for t in page.locator("#timeline-table button.timeline-show").all_text_contents())
     # Select an event on the plot: its paragraph appears, the event's sentence marked, with a link to its page.
     row = rows.filter(has_text="nursery staff saw bruising")
     n = row.get_attribute("id").removeprefix("timeline-row-")
@@ -311,3 +312,180 @@ def test_findings_show_two_documents_side_by_side(page: Any) -> None:
         assert first.get_by_role("link").get_attribute("href").startswith("doc/review-child-")
     assert compare.locator(".compare-category").count() >= 5
     shot(page, "findings-side-by-side.png")
+
+
+# -- issue 16: the page a trainer can demo and a practitioner can use on a phone --------------------------------
+AXE = ROOT / "tests" / "vendor" / "axe.min.js"  # axe-core 4.14.1 (MPL-2.0, from npm), injected into the page
+TABS = ("Ask", "Documents", "Findings across documents", "Timeline")
+
+
+def open_tab(tab: Any, name: str) -> None:
+    tab.get_by_role("tab", name=name, exact=True).click()
+
+
+def no_sideways_scroll(tab: Any) -> bool:
+    return bool(tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
+
+
+def test_at_390_px_the_question_is_on_the_first_screen_and_no_tab_scrolls_sideways(page: Any) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    box = page.get_by_role("textbox", name="Question")
+    box.wait_for()
+    assert box.bounding_box()["y"] + box.bounding_box()["height"] <= 844  # no scrolling to find where to ask
+    assert not page.locator("#first-run").is_visible()  # the index is ready: no notice left standing
+    shot(page, "ask-390.png")
+    for name in TABS:
+        open_tab(page, name)  # every tab is a tab on a phone too, none hidden behind a "more" menu
+        page.locator('[role="tab"][aria-selected="true"]', has_text=name).wait_for()
+        if name == "Findings across documents":
+            page.locator("#findings-table table").first.wait_for()
+            shot(page, "findings-390.png")
+        if name == "Timeline":
+            page.locator("#timeline-summary", has_text="Child R").wait_for()
+            shot(page, "timeline-390.png")
+        assert no_sideways_scroll(page), name
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_the_council_filter_lists_each_council_once(page: Any) -> None:
+    page.get_by_text("Filters").click()
+    box = page.get_by_role("combobox", name="Council", exact=True)
+    box.click()
+    options = page.locator(f"#{box.get_attribute('aria-controls')}").get_by_role("option").all_inner_texts()
+    assert sorted(options) == ["Brackenford", "Ravensmoor", "Wenmarsh"]  # canonical names: each council once
+    page.keyboard.press("Escape")
+
+
+def test_a_findings_cell_shows_weaknesses_then_strengths_ten_at_a_time(page: Any) -> None:
+    open_tab(page, "Findings across documents")
+    table = page.locator("#findings-table")
+    table.locator("table").first.wait_for()
+    # The nine latent categories fit a 1280 px window: the last column ends inside the page.
+    last = table.locator('[role="columnheader"]').last  # Gradio's Dataframe is a grid of divs, rows virtual
+    last.wait_for()
+    assert last.bounding_box()["x"] + last.bounding_box()["width"] <= 1280
+    assert no_sideways_scroll(page)
+    shot(page, "findings-1280.png")
+    row = table.locator('[role="row"]', has_text="Child R").first
+    row.locator('[role="gridcell"]').nth(1).click()  # workload and capacity
+    detail = page.locator("#findings-detail")
+    detail.locator(".cell-group > h4").first.wait_for()
+    heads = detail.locator(".cell-group > h4").all_inner_texts()
+    assert heads[0].startswith("Weaknesses (")
+    assert all(h.startswith(("Weaknesses (", "Strengths (")) for h in heads)
+    assert "weakness" in detail.locator(".cell-counts").inner_text()
+    labels = detail.locator(".finding > .polarity").all_inner_texts()
+    assert labels and labels[0].lower() == "weakness"
+    assert labels == sorted(labels, key=lambda x: x.lower() != "weakness")  # weaknesses first, then strengths
+    weaknesses = int(heads[0].split("(")[1].rstrip(")"))
+    shown = detail.locator(".weaknesses > .finding")  # outside any "more"
+    assert shown.count() == min(10, weaknesses)
+    if weaknesses > 10:
+        more = detail.locator(".weaknesses > details.more > summary")
+        assert more.inner_text().startswith(f"More weaknesses (11–{min(20, weaknesses)} of {weaknesses})")
+        more.click()
+        assert detail.locator(".weaknesses > details.more > .finding").count() == min(10, weaknesses - 10)
+    # Framing never: the cover, the fictional-case note, the introduction and method are not findings.
+    text = detail.inner_text()
+    assert "fictional case" not in text.lower() and "Section: 1. Introduction" not in text
+    assert "Section: 2. The review process" not in text
+    shot(page, "findings-cell-1280.png")
+
+
+def test_the_timeline_opens_on_child_r_with_unstated_agencies_folded_and_makes_a_briefing(page: Any,
+                                                                                          server: str) -> None:
+    open_tab(page, "Timeline")
+    page.locator("#timeline-summary", has_text="Child R").wait_for()  # the case the first example asks about
+    rows = page.locator("#timeline-table tbody tr")
+    assert "Safeguarding Practice Review" not in " ".join(rows.all_inner_texts())  # nothing from the cover
+    assert "Agency not stated" in page.locator("#timeline-plot .lane-label").all_text_contents()
+    folded = page.locator("#timeline-table details.timeline-unstated")
+    assert folded.count() == 1 and folded.get_attribute("open") is None
+    assert re.match(r"Agency not stated: \d+ more events", folded.locator("summary").inner_text())
+    visible = page.locator("#timeline-table .timeline-table-wrap > table tbody tr")
+    named = page.locator("#timeline-table .timeline-table-wrap > table tbody tr:not(.incident)")
+    assert named.count() > 20 and "Agency not stated" not in [r.locator("td").nth(2).inner_text()
+                                                               for r in named.all()]
+    # The citation column is not clipped at 1280 px: each citation ends inside the table's box.
+    wrap = page.locator("#timeline-table .timeline-table-wrap").bounding_box()
+    for button in visible.locator("button.timeline-show").all()[:8]:
+        b = button.bounding_box()
+        assert b["x"] + b["width"] <= wrap["x"] + wrap["width"]
+    folded.locator("summary").click()
+    assert folded.get_attribute("open") is not None and folded.locator("tbody tr").first.is_visible()
+    shot(page, "timeline-1280.png")
+    # The briefing, from one button: a PDF and a printable page.
+    page.get_by_role("button", name="Make a case briefing (PDF and printable HTML)").click()
+    files = page.locator("#timeline-brief-files a")
+    files.nth(1).wait_for()
+    hrefs = [a.get_attribute("href") for a in files.all()]
+    assert any(h.endswith(".pdf") for h in hrefs) and any(h.endswith(".html") for h in hrefs)
+    pdf = next(h for h in hrefs if h.endswith(".pdf"))
+    assert page.request.get(pdf if pdf.startswith("http") else server + pdf.lstrip("/")).body()[:4] == b"%PDF"
+    html = next(h for h in hrefs if h.endswith(".html"))
+    briefing = page.context.new_page()  # served as a download: opened as the file a trainer would open
+    briefing.set_content(page.request.get(html if html.startswith("http") else server + html.lstrip("/")).text())
+    briefing.locator("h1", has_text="Case briefing").wait_for()
+    assert briefing.locator("figure.plot svg circle").count() > 40
+    assert briefing.locator("h3[data-category]").count() >= 5
+    shot(briefing, "briefing-1280.png")
+    briefing.set_viewport_size({"width": 390, "height": 844})
+    assert no_sideways_scroll(briefing)
+    shot(briefing, "briefing-390.png")
+    briefing.close()
+
+
+def serious_violations(tab: Any, tries: int = 20) -> list[str]:
+    """axe-core's serious and critical violations. Gradio fades a block in after its update (opacity
+    transitions), which axe reads as low contrast for a moment: a violation counts when it is still there after
+    the page has settled, that is, in every one of `tries` runs half a second apart."""
+    found: list[str] = []
+    for _ in range(tries):
+        found = tab.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+            .violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
+        if not found:
+            return found
+        tab.wait_for_timeout(500)
+    return found
+
+
+def test_keyboard_only_ask_and_open_a_source_and_axe_finds_nothing_serious(page: Any) -> None:
+    page.keyboard.press("Tab")
+    for _ in range(60):  # Tab through the page to the question box
+        if page.evaluate("document.activeElement?.getAttribute('aria-label') || document.activeElement?.labels?.[0]"
+                         "?.textContent || ''").strip().startswith("Question"):
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type("What latent conditions preceded Child R's death?")
+    page.keyboard.press("Enter")
+    page.locator("#chat .answer:not(.streaming)").first.wait_for()
+    for _ in range(120):  # on to the first citation link of the answer
+        if page.evaluate("document.activeElement?.matches('a.cite') || false"):
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.matches('a.cite')")
+    target = page.evaluate("document.activeElement.getAttribute('href')")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"location.hash === '{target}'")
+    for _ in range(120):  # on to that source's "open the document at this page"
+        if page.evaluate("document.activeElement?.closest('.source-card .open') !== null"):
+            break
+        page.keyboard.press("Tab")
+    link = page.evaluate("document.activeElement.getAttribute('href')")
+    assert link.startswith("doc/") and "#page=" in link
+    shot(page, "ask-1280.png")
+    page.add_script_tag(path=str(AXE))
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900 if width == 1280 else 844})
+        for name in TABS:
+            open_tab(page, name)
+            page.locator('[role="tab"][aria-selected="true"]', has_text=name).wait_for()
+            if name == "Timeline":
+                page.locator("#timeline-summary", has_text="Child R").wait_for()
+            if name == "Findings across documents":
+                page.get_by_role("button", name="Download as CSV").and_(page.locator(":enabled")).wait_for()
+            found = serious_violations(page)
+            assert found == [], f"{name} at {width} px: {found}"
+    page.set_viewport_size({"width": 1280, "height": 900})

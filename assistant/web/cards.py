@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
 from assistant.records import Answer
+from assistant.render import distinct_nearest, nearest_label
 from prompts import NEAREST_INTRO
 from vectorstore.records import DocumentInfo, Hit
 
@@ -144,7 +145,8 @@ def answer_html(answer: Answer, anchor: str = "source-") -> str:
             parts.append(f"<p>{_line_html(line, known, anchor)}</p>")
     if answer.refused and answer.nearest:
         links = "".join(f'<li><a href="#{anchor}{n}">&#91;{n}&#93; {text_html(h.document.title)}, '
-                        f"{text_html(where(h))}</a></li>" for n, h in enumerate(answer.nearest, start=1))
+                        f"{text_html(nearest_label(h))}</a></li>"
+                        for n, h in enumerate(distinct_nearest(answer.nearest), start=1))
         parts.append(f'<p>The nearest passages (none of them supports an answer):</p><ul class="nearest">{links}</ul>')
     parts.append("</div>")
     return "".join(parts)
@@ -164,7 +166,8 @@ def anchor_for(turn: int, turns: int) -> str:
 def answer_cards(answer: Answer, anchor: str, links: bool = True) -> str:
     if answer.citations:
         return "".join(source_card(c.n, c.hit, c.quotes, anchor, links) for c in answer.citations)
-    return "".join(source_card(n, h, (), anchor, links) for n, h in enumerate(answer.nearest, start=1))
+    return "".join(source_card(n, h, (), anchor, links)
+                   for n, h in enumerate(distinct_nearest(answer.nearest), start=1))
 
 
 def sources_html(answers: Sequence[Answer]) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from assistant.records import Answer
-from assistant.render import answer_as_markdown
+from assistant.render import answer_as_markdown, distinct_nearest, nearest_label
 from assistant.web.cards import answer_cards, answer_html, text_html
 from prompts import NEAREST_INTRO
 
@@ -36,10 +36,9 @@ def conversation_markdown(answers: Sequence[Answer], when: datetime | None = Non
         out.append(answer_as_markdown(a).rstrip())
         if a.refused and a.nearest:
             out += ["", f"*{NEAREST_INTRO}*", ""]
-            for n, h in enumerate(a.nearest, start=1):
+            for n, h in enumerate(distinct_nearest(a.nearest), start=1):
                 quote = h.text.replace("\n", "\n> ")
-                out += [f"**({n}) {h.document.title}** — page {h.passage.page}"
-                        + (f", paragraph {h.passage.paragraph}" if h.passage.paragraph else ""),
+                out += [f"**({n}) {h.document.title}** — {nearest_label(h)}",
                         f"Source file: `{h.document.source}`", "", f"> {quote}", ""]
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -75,19 +75,53 @@ def cell_at(matrix: ThemesMatrix, row: int, col: int) -> PickedCell | None:
 
 
 def cell_html(index: Index, picked: PickedCell | None) -> str:
-    """The passages behind one cell, as source cards."""
+    """The passages behind one cell: its weaknesses, then its strengths, each labelled, the surest evidence first,
+    ten at a time (the rest behind "more")."""
     if picked is None:
         return "<p>Select a cell of the table to see the passages behind it.</p>"
     doc, cat, cell = picked.document, picked.category, picked.cell
     title = f"{text_html(_label(cat))} in {text_html(_title(doc))}"
     if not cell.passages:
-        return f"<h3>{title}</h3><p>No passage of this document is tagged with this category.</p>"
+        return f"<h3>{title}</h3><p>No finding of this document is tagged with this category.</p>"
     info = index.document_info(doc.id)
-    by_id = {p.id: p for p in index.passages(doc.id)}
-    cards = [source_card(n, Hit(by_id[i], info, 0.0), [], anchor="finding-")
-             for n, i in enumerate((i for i in cell.passages if i in by_id), start=1)] if info else []
-    counts = f"{cell.negative} negative, {cell.positive} positive"
-    return f"<h3>{title}</h3><p>{counts}.</p>{''.join(cards) or '<p>Those passages are no longer in the index.</p>'}"
+    by_id = {p.id: p for p in index.passages(doc.id)} if info else {}
+    # A cell built before weaknesses and strengths were kept apart lists its passages only: all count as found.
+    groups = ((("weakness", cell.weaknesses), ("strength", cell.strengths)) if cell.weaknesses or cell.strengths
+              else (("weakness", cell.passages),))
+    counts = (f"{_plural(cell.negative, 'weakness', 'weaknesses')}, {_plural(cell.positive, 'strength', 'strengths')}"
+              "; the surest evidence first.")
+    parts, n = [], 0
+    for kind, ids in groups:
+        cards = []
+        for i in ids:
+            if i in by_id and info is not None:
+                n += 1
+                cards.append(f'<div class="finding {kind}"><p class="polarity">{kind.capitalize()}</p>'
+                             f"{source_card(n, Hit(by_id[i], info, 0.0), [], anchor='finding-')}</div>")
+        if cards:
+            plural = "weaknesses" if kind == "weakness" else "strengths"
+            parts.append(f'<section class="cell-group {plural}" aria-label="{plural.capitalize()}">'
+                         f"<h4>{plural.capitalize()} ({len(cards)})</h4>{_in_tens(cards, plural)}</section>")
+    body = "".join(parts) or "<p>Those passages are no longer in the index.</p>"
+    return f'<h3>{title}</h3><p class="cell-counts">{counts}</p>{body}'
+
+
+PAGE_SIZE = 10  # evidence shown at once in a cell; a trainer presents a few, "more" opens the next ten
+
+
+def _in_tens(cards: list[str], plural: str) -> str:
+    """The first ten, then each next ten inside a "more" that opens in place (no script needed)."""
+    html = ""
+    for start in range(((len(cards) - 1) // PAGE_SIZE) * PAGE_SIZE, 0, -PAGE_SIZE):
+        chunk = "".join(cards[start:start + PAGE_SIZE])
+        end = min(start + PAGE_SIZE, len(cards))
+        html = (f'<details class="more"><summary>More {plural} ({start + 1}–{end} of {len(cards)})</summary>'
+                f"{chunk}{html}</details>")
+    return "".join(cards[:PAGE_SIZE]) + html
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def write_csv(matrix: ThemesMatrix, path: Path) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.briefing_output import write_briefings
 from assistant.records import Answer
 from assistant.themes import ThemesMatrix, themes_matrix
 from assistant.web import cards, findings, timeline
@@ -24,6 +25,7 @@ from assistant.web.session import (
     UPLOAD_TYPES,
     IngestStatus,
     PageContext,
+    discard_failed_uploads,
     filter_choices,
     ingest_with_events,
     remove_document,
@@ -96,7 +98,7 @@ def build_page(ctx: PageContext) -> gr.Blocks:
             gr.HTML(privacy_html(ctx), elem_id="privacy-notice")
             first_run = gr.Markdown(ctx.first_run.markdown(), elem_id="first-run", visible=ctx.first_run.running)
         docs = ctx.index.documents()
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # on a phone every tab stays a tab, none behind a menu
             ask = _ask_tab(ctx, docs)
             documents = _documents_tab(ctx, docs)
             _findings_tab(ctx)
@@ -247,6 +249,7 @@ def _connect_tabs(ctx: PageContext, page: gr.Blocks, first_run: Any, ask: AskTab
             for event, data in ingest_with_events(ctx.index, saved):
                 status.update(event, data)
                 yield (status.markdown("Adding documents"), gr.skip(), *skip)
+            discard_failed_uploads(ctx.index, saved, status.report)
         else:
             status.error = "no file was accepted"
         yield (status.markdown("Adding documents"), None, *refresh())
@@ -317,7 +320,7 @@ def _findings_tab(ctx: PageContext) -> None:
         def load(which: str, a: str | None, b: str | None) -> Any:
             m = themes_matrix(ctx.index, level=None if which == "all" else which)
             path = findings.write_csv(m, ctx.export_dir / f"latent-findings-{uuid.uuid4().hex[:8]}.csv")
-            widths: list[str | int] = ["260px", *("118px" for _ in m.categories)]
+            widths: list[str | int] = ["200px", *("104px" for _ in m.categories)]  # 9 categories fit 1280 px
             a, b = findings.default_pair(m, a, b)
             choices = findings.compare_choices(m)
             return (m, gr.Dataframe(value=findings.matrix_frame(m), column_widths=widths),
@@ -351,6 +354,11 @@ def _timeline_tab(ctx: PageContext) -> None:
             case = gr.Dropdown([], label="Case", elem_id="timeline-case", scale=3, min_width=280)
             group = gr.Radio(timeline.GROUPINGS, value="agency", label="Group and colour events by", scale=2,
                              elem_id="timeline-group")
+        with gr.Row(equal_height=False):
+            brief_button = gr.Button("Make a case briefing (PDF and printable HTML)", size="sm", scale=1,
+                                     elem_id="timeline-brief")
+            brief_files = gr.File(label="Case briefing", file_count="multiple", interactive=False, scale=2,
+                                  elem_id="timeline-brief-files", visible=False)  # shown once made
         summary = gr.Markdown(elem_id="timeline-summary")
         plot = gr.HTML(timeline.plot_html(None), elem_id="timeline-plot", js_on_load=timeline.SELECT_JS)
         with gr.Row(equal_height=False):
@@ -368,13 +376,21 @@ def _timeline_tab(ctx: PageContext) -> None:
         """On opening the tab: the cases as they are now (documents may have been added or removed)."""
         choices = cases.choices()
         ids = [i for _, i in choices]
-        value = current if current in ids else (ids[0] if ids else None)
+        value = current if current in ids else cases.preferred(choices, EXAMPLES[0])
         return (gr.update(choices=choices, value=value), *show(value, by))
 
     def select(doc_id: str | None, evt: gr.EventData) -> str:
         n = (getattr(evt, "_data", None) or {}).get("event")  # sent by timeline.SELECT_JS
         return timeline.event_html(ctx.index, cases.case(doc_id), int(n) if isinstance(n, int | float) else None)
 
+    def brief(doc_id: str | None) -> Any:
+        if not doc_id:  # the case briefing (`latent brief`) of the chosen case: a PDF and a printable page
+            raise gr.Error("Choose a case first.")
+        paths = write_briefings(ctx.index, doc_id, ctx.export_dir / uuid.uuid4().hex[:8])
+        return gr.update(value=[str(path) for path in paths], visible=True)
+
+    brief_button.click(brief, case, brief_files, api_visibility=PRIVATE)
+    case.input(lambda _: gr.update(value=None, visible=False), case, brief_files, api_visibility=PRIVATE)
     tab.select(load, [case, group], [case, summary, plot, table, detail], api_visibility=PRIVATE)
     case.input(show, [case, group], [summary, plot, table, detail], api_visibility=PRIVATE)
     group.change(lambda d, by: timeline.plot_html(cases.case(d), by), [case, group], plot, api_visibility=PRIVATE)

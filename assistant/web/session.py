@@ -211,7 +211,10 @@ class IngestStatus:
             r = self.report
             head = (f"**{title} finished: {len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} "
                     f"unchanged, {len(r.failed)} failed.**")
-        return "\n".join([head, "", *(f"- {_md_text(line)}" for line in self.lines)])
+        lines = self.lines
+        if self.report is not None and not self.error:  # done: one line, and only what went wrong under it
+            lines = [line for line in lines if line.startswith(("Could not", "Refused"))]
+        return "\n".join([head, "", *(f"- {_md_text(line)}" for line in lines)]) if lines else head
 
 
 def _md_text(text: str) -> str:
@@ -295,6 +298,21 @@ def save_uploads(files: Sequence[str | Path], uploads: Path, limit_mb: float = U
         shutil.copyfile(src, dest)
         saved.append(dest)
     return saved, refused
+
+
+def discard_failed_uploads(index: Index, saved: Sequence[Path], report: IngestReport | None) -> list[Path]:
+    """Delete the uploaded copies that did not become documents (a failed file, or all of them when the ingest
+    stopped): a failed upload keeps nothing. A copy that a stored document still reads (an earlier upload of the
+    same name) is kept."""
+    stored = {str(Path(d.source).resolve()) for d in index.documents()}
+    failed = {str(Path(f.file).resolve()) for f in report.failed} if report is not None else None
+    gone = []
+    for path in saved:
+        key = str(path.resolve())
+        if (failed is None or key in failed) and key not in stored and path.exists():
+            path.unlink()
+            gone.append(path)
+    return gone
 
 
 def remove_document(index: Index, doc_id: str, uploads: Path) -> tuple[DocumentInfo, bool]:

@@ -64,8 +64,19 @@ table.documents td.num{text-align:right}
 .dark .timeline-svg .incident text{fill:#fca5a5}
 .dark .timeline-svg .incident line{stroke:#f87171}
 table.documents.timeline-table th,table.documents.timeline-table td{overflow-wrap:normal;hyphens:auto}
-table.documents.timeline-table td.text{overflow-wrap:anywhere;min-width:12rem}
-button.timeline-show{white-space:nowrap}
+table.documents.timeline-table td.text{overflow-wrap:anywhere;min-width:10rem}
+button.timeline-show{white-space:normal;min-width:5.5rem}
+.timeline-unstated{margin:.4rem 0}
+.timeline-unstated summary{cursor:pointer;font-weight:600;padding:.3rem .4rem}
+.timeline-unstated summary:focus-visible{outline:3px solid #b45309}
+#findings-detail .finding .polarity{display:inline-block;margin:.5rem 0 -.3rem;font-size:.78rem;font-weight:600;
+  text-transform:uppercase;letter-spacing:.02em;padding:0 .3em;border-radius:3px;border:1px solid currentColor}
+#findings-detail .finding.weakness .polarity{color:#9a3412}
+#findings-detail .finding.strength .polarity{color:#166534}
+.dark #findings-detail .finding.weakness .polarity{color:#fdba74}
+.dark #findings-detail .finding.strength .polarity{color:#86efac}
+#findings-detail details.more>summary{cursor:pointer;font-weight:600;margin:.5rem 0}
+#findings-table{max-width:100%;overflow-x:auto}
 .timeline-table-wrap{max-height:34rem;overflow:auto;border:1px solid var(--border-color-primary);border-radius:6px}
 .timeline-table-wrap:focus-visible{outline:3px solid #b45309}
 .timeline-table caption{padding:.3rem .4rem}
@@ -90,8 +101,16 @@ button.timeline-show:focus-visible{outline:3px solid #b45309;outline-offset:2px}
 .dark .compare li.weakness .polarity{color:#fdba74}
 .dark .compare li.strength .polarity{color:#86efac}
 table.compare-counts{max-width:60rem}
+footer .show-api,footer .settings,footer a,footer .divider,.upload-container .or{color:#4b5563 !important}
+.dark footer .show-api,.dark footer .settings,.dark footer a,.dark footer .divider,.dark .upload-container .or{
+  color:#d1d5db !important}
 @media (max-width:640px){
   .sources{max-height:none}
+  #chat{height:min(36vh,320px) !important}
+  #latent-header h1{font-size:1.4rem}
+  #latent-header p{font-size:.9rem;line-height:1.3}
+  .privacy{padding:.3rem .6rem;font-size:.85rem}
+  .timeline-svg{min-width:0}
   #documents-list th:nth-child(6),#documents-list td:nth-child(6){display:none}
   .compare-cols{grid-template-columns:1fr}
 }
@@ -101,8 +120,9 @@ table.compare-counts{max-width:60rem}
 # reader would spell out our markup; the message's own text is what should be read. Drop those labels whenever
 # Gradio sets them.
 PAGE_JS = """() => {
-  const clean = () => document.querySelectorAll('[data-testid="bot"][aria-label], [data-testid="user"][aria-label]')
-    .forEach((e) => e.removeAttribute('aria-label'));
+  // The upload area too: its label ("Click to upload…") differs from the text it shows (WCAG 2.5.3).
+  const clean = () => document.querySelectorAll('[data-testid="bot"][aria-label], [data-testid="user"][aria-label], '
+    + 'button.upload-container[aria-label]').forEach((e) => e.removeAttribute('aria-label'));
   new MutationObserver(clean).observe(document.body,
     {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label']});
   clean();

@@ -33,7 +33,7 @@ AGENCY_LABELS = {"police": "Police", "health visit": "Health visiting", "midwi":
                  "housing": "Housing", "camhs": "CAMHS", "youth justice": "Youth justice",
                  "pupil referral": "Pupil referral unit", "ambulance": "Ambulance service", "coroner": "Coroner",
                  "children's services": "Children's social care"}
-NO_AGENCY, NO_CATEGORY = "Agency not named", "Not tagged"
+NO_AGENCY, NO_CATEGORY = "Agency not stated", "Not tagged"
 # Okabe–Ito, then Tol's muted colours: told apart with the common colour-vision deficiencies. Colour is never
 # the only cue: each colour is also a row of the plot, named at its left.
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#332288", "#882255", "#117733",
@@ -53,6 +53,8 @@ SELECT_JS = """element.addEventListener('click', (e) => {
     .forEach((x) => x.classList.toggle('selected', x.dataset.event === n));
   const wrap = document.querySelector('#timeline-table .timeline-table-wrap');
   const row = document.getElementById('timeline-row-' + n);
+  const folded = row && row.closest('details');
+  if (folded) folded.open = true;  // an event whose agency is not stated sits in the folded rows
   if (wrap && row && !wrap.contains(hit)) {  // from the plot: bring its row into the table's view
     wrap.scrollTop += row.getBoundingClientRect().top - wrap.getBoundingClientRect().top - wrap.clientHeight / 3;
   }
@@ -85,6 +87,15 @@ class Chronologies:
             with self._lock:
                 self._cache[key] = found
         return found
+
+    def preferred(self, choices: Sequence[tuple[str, str]], text: str) -> str | None:
+        """The case a text (the page's first example question) asks about: the one whose child it names, else the
+        first case."""
+        for _, doc_id in choices:
+            d = self.index.document_info(doc_id)
+            if d and d.child and re.search(rf"\b{re.escape(d.child)}\b", text):
+                return doc_id
+        return choices[0][1] if choices else None
 
     def choices(self) -> list[tuple[str, str]]:
         """(label, id) of the reviews and coroners' reports that have at least one dated event."""
@@ -283,26 +294,32 @@ def table_html(case: Chronology | None) -> str:
         return ""
     labels = category_labels()
     incident = (case.incident_date, True)
-    rows = []
+    rows: list[str] = []
+    unstated: list[str] = []
     for i, e in enumerate(case.events):
         cats = ", ".join(labels.get(c, c) for c in e.categories) or "—"
         cls = ' class="incident"' if (e.date, e.incident) == incident else ""
         short = f"p. {e.page}" + (f", para {e.paragraph}" if e.paragraph else "")
         button = (f'<button type="button" class="timeline-show" data-event="{i}" aria-label="{attr(short)}: show '
                   f'the paragraph of event {i + 1}">{text_html(short)}</button>')
-        rows.append(f'<tr id="timeline-row-{i}"{cls}><td class="num">{i + 1}</td>'
+        (rows if e.agency or cls else unstated).append(f'<tr id="timeline-row-{i}"{cls}><td class="num">{i + 1}</td>'
                     f'<td class="date">{text_html(long_date(e.date))}</td>'
                     f"<td>{text_html(agency_label(e.agency))}</td><td>{text_html(cats)}</td>"
                     f'<td class="text">{text_html(_one_line(e.text))}</td>'
                     f"<td>{button}</td></tr>")
     kind = KIND_LABELS.get(case.document.kind, case.document.kind)
+    head = ('<thead><tr><th scope="col">No.</th><th scope="col">Date</th><th scope="col">Agency</th>'
+            '<th scope="col">Categories (of its passage)</th>'
+            '<th scope="col">Event, as the review records it</th><th scope="col">Citation</th></tr></thead>')
+    # Events whose sentence names no agency are many and say least about who knew what: one folded row.
+    folded = (f'<details class="timeline-unstated"><summary>Agency not stated: {len(unstated)} more event'
+              f'{"s" if len(unstated) != 1 else ""}</summary><table class="documents timeline-table">'
+              f'<caption>Dated events whose agency is not stated</caption>{head}<tbody>{"".join(unstated)}'
+              "</tbody></table></details>" if unstated else "")
     return ('<div class="timeline-table-wrap" tabindex="0" role="region" aria-label="Dated events (scrolls)">'
             '<table class="documents timeline-table"><caption>Dated events in '
-            f"{text_html(case.document.title)} ({text_html(kind)}), in date order</caption><thead><tr>"
-            '<th scope="col">No.</th><th scope="col">Date</th><th scope="col">Agency</th>'
-            '<th scope="col">Categories (of its passage)</th>'
-            f'<th scope="col">Event, as the review records it</th><th scope="col">Citation</th></tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+            f"{text_html(case.document.title)} ({text_html(kind)}), in date order</caption>{head}"
+            f"<tbody>{''.join(rows)}</tbody></table>{folded}</div>")
 
 
 def summary_markdown(case: Chronology | None) -> str:
