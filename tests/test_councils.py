@@ -101,3 +101,8 @@ def test_list_filter_and_themes_show_each_council_once(tmp_path: Path) -> None:
     assert sorted(filter_choices(docs).councils) == ["Bedford", "Calderdale"]
     matrix = themes_matrix(index)
     assert {row.council for row in matrix.documents} == {"Bedford", "Calderdale"}
+
+
+def test_greater_manchester_is_a_region_not_manchester() -> None:
+    assert councils_named("Area: Greater Manchester North") == []
+    assert councils_named("Greater Manchester Police told Manchester City Council") == ["Manchester"]

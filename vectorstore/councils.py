@@ -144,6 +144,9 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple(out)
 
 
+_GREATER = re.compile(r"\bGreater\s+$", re.I)
+
+
 def councils_named(text: str) -> list[str]:
     """The councils a text names (canonical, in order of first mention), former ones included. A spelling inside
     a longer one counts once: 'West Northamptonshire' is not also 'Northamptonshire'."""
@@ -153,6 +156,8 @@ def councils_named(text: str) -> list[str]:
         for m in pattern.finditer(text):
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
+            if _GREATER.search(text, 0, m.start()):
+                continue  # Greater Manchester (its police, its coroners' areas) is a region, not Manchester's council
             taken.append((m.start(), m.end()))
             found.append((m.start(), name))
     return list(dict.fromkeys(name for _, name in sorted(found)))
