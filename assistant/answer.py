@@ -280,13 +280,7 @@ def _names_council(hits: list[Hit], council: str) -> bool:
     """Does the evidence itself name the council (in its text, title or header)? A coroner's report sent to
     Bedford Borough Council is about a death, not about Bedford, but it does answer what was said to Bedford."""
     wanted = canonical_council(council)
-    return any(wanted in councils_named(_POST_TOWN.sub(" ", f"{h.text}\n{h.document.title}\n{h.document.about or ''}"))
-               for h in hits)
-
-
-# A town before a postcode is an address, not a subject: a letter to Trafford is posted to "Stretford Manchester
-# M32 0TH" and says nothing about Manchester's services.
-_POST_TOWN = re.compile(r"\b[A-Z][A-Za-z'’-]+(?: [A-Z][A-Za-z'’-]+){0,2},? [A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
+    return any(wanted in councils_named(f"{h.text}\n{h.document.title}\n{h.document.about or ''}") for h in hits)
 
 
 def _covers_year(hit: Hit, year: int) -> bool:

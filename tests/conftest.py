@@ -90,3 +90,17 @@ def free_port() -> Callable[[], int]:
             return int(s.getsockname()[1])
 
     return pick
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[object]:
+    """A real `chroma run` on a free loopback port (tests/test_server.py's ChromaServer), stopped after the test."""
+    from tests.test_server import ChromaServer
+
+    srv = ChromaServer(tmp_path / "chroma-server")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.close_clients()
+        srv.stop()

@@ -106,3 +106,7 @@ def test_list_filter_and_themes_show_each_council_once(tmp_path: Path) -> None:
 def test_greater_manchester_is_a_region_not_manchester() -> None:
     assert councils_named("Area: Greater Manchester North") == []
     assert councils_named("Greater Manchester Police told Manchester City Council") == ["Manchester"]
+
+
+def test_a_post_town_is_not_a_council_mention() -> None:
+    assert councils_named("Talbot Rd Old Trafford Stretford Manchester M32 0TH Dear Ms McGregor") == ["Trafford"]

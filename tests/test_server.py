@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -81,17 +81,6 @@ class ChromaServer:
                 self.process.kill()
                 self.process.wait(10)
         self.process = None
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ChromaServer]:
-    srv = ChromaServer(tmp_path / "chroma-server")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.close_clients()
-        srv.stop()
 
 
 @pytest.fixture

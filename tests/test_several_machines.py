@@ -19,13 +19,11 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from ingest.pipeline import document_id
 from tests.test_server import ChromaServer
@@ -81,17 +79,6 @@ def start_page(server: ChromaServer, folder: Path, port: int) -> Page:
         except OSError:
             time.sleep(0.5)
     raise AssertionError(f"the page did not start: {folder.with_suffix('.log').read_text()[-2000:]}")
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ChromaServer]:
-    srv = ChromaServer(tmp_path / "chroma-server")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.close_clients()
-        srv.stop()
 
 
 def watch(pages: list[Page], doc_ids: list[str], stop: threading.Event) -> None:

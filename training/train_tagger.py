@@ -67,6 +67,7 @@ def main() -> None:
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
 
     from vectorstore.taxonomy.categories import load_taxonomy
 
@@ -107,8 +108,6 @@ def main() -> None:
         if not y[dv, j].any():
             thresholds.append(0.5)
             continue
-        from sklearn.metrics import f1_score
-
         thresholds.append(float(max(grid, key=lambda t, j=j: f1_score(y[dv, j], conf[dv, j] >= t, zero_division=0))))
     th = np.array(thresholds)
     pred = conf >= th

@@ -145,6 +145,7 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 
 _GREATER = re.compile(r"\bGreater\s+$", re.I)
+_POSTCODE_AFTER = re.compile(r",?\s+[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
 
 
 def councils_named(text: str) -> list[str]:
@@ -158,6 +159,8 @@ def councils_named(text: str) -> list[str]:
                 continue
             if _GREATER.search(text, 0, m.start()):
                 continue  # Greater Manchester (its police, its coroners' areas) is a region, not Manchester's council
+            if _POSTCODE_AFTER.match(text, m.end()):
+                continue  # a post town: a letter to Trafford is posted to "Stretford Manchester M32 0TH"
             taken.append((m.start(), m.end()))
             found.append((m.start(), name))
     return list(dict.fromkeys(name for _, name in sorted(found)))
