@@ -32,6 +32,8 @@ class IngestProgress:
 
                 self.bar = tqdm(total=int(data["total"]), unit="file", file=sys.stderr, desc="ingest")
             return
+        if event == "storing" and self.bar is not None:
+            return
         if event == "stored":
             self.passages += int(data["passages"])  # type: ignore[arg-type]
         if event in ("stored", "unchanged", "failed") and self.bar is not None:
@@ -40,7 +42,10 @@ class IngestProgress:
             if event == "failed":
                 self.bar.write(f"failed: {data['file']}: {data['reason']}", file=sys.stderr)
             return
-        if event == "stored":
+        if event == "storing":
+            # A large batch takes seconds to write; a log shows where the time goes (a bar counts files instead).
+            print(f"storing {len(data['files'])} documents ({data['passages']} passages)", file=sys.stderr)
+        elif event == "stored":
             print(f"stored {data['file']} ({data['passages']} passages)", file=sys.stderr)
         elif event == "failed":
             print(f"failed: {data['file']}: {data['reason']}", file=sys.stderr)

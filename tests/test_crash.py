@@ -50,6 +50,7 @@ class Run:
     repaired: bool = False
     killed: bool = False
     after_stored: int = 0  # stored lines seen before the kill
+    in_write: bool = False  # the kill was aimed inside a batch's Chroma writes
     delay: float = 0.0
     returncode: int | None = None
     stdout: str = ""
@@ -98,6 +99,11 @@ def ingest_once(index: Path, docs: Path, rng: random.Random | None, long_delay: 
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
+    # Two kinds of kill. Half land inside a batch's Chroma writes: ingest says "storing N documents" as it starts
+    # them, and they take ~0.2 s for a few letters (manifest rows, deletes, upserts, manifest again). The others
+    # land after a random number of "stored" lines: in the next batch's encode or write, or in the search cache
+    # build before the exit. A batch's "stored" lines all come at once, after its writes.
+    in_write = run.in_write = rng is not None and rng.random() < 0.5
     kill_after = rng.randint(1, 3) if rng else None
     deadline = time.monotonic() + timeout
     while True:
@@ -113,15 +119,19 @@ def ingest_once(index: Path, docs: Path, rng: random.Random | None, long_delay: 
             run.stored.append(line.split()[1])
         elif line.startswith("repaired half-stored"):
             run.repaired = True
-        if kill_after is not None and rng is not None and len(run.stored) >= kill_after:
-            # Half the kills land within ~0.3 s of a document being stored, i.e. usually inside the next
-            # document's Chroma writes; the others anywhere in the following encode and store.
-            run.delay = rng.uniform(0, 0.3) if rng.random() < 0.5 else rng.uniform(0, long_delay)
-            time.sleep(run.delay)
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
-                run.killed, run.after_stored = True, len(run.stored)
-            break
+        if rng is None or kill_after is None:
+            continue
+        if in_write and line.startswith("storing "):
+            run.delay = rng.uniform(0, 0.2)
+        elif not in_write and len(run.stored) >= kill_after:
+            run.delay = rng.uniform(0, long_delay)
+        else:
+            continue
+        time.sleep(run.delay)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            run.killed, run.after_stored = True, len(run.stored)
+        break
     proc.wait(timeout=60)
     run.returncode = proc.returncode
     survivors: list[int] = []
@@ -160,7 +170,7 @@ def crash_loop(docs: Path, index: Path, kills: int, seed: int, long_delay: float
     survivors: list[int] = []
     touched = 0
     while sum(r.killed for r in runs) < kills:
-        assert len(runs) < kills * 4, "too few runs were still storing when the kill came"
+        assert len(runs) < kills * 6, "too few runs were still storing when the kill came"
         pending = [f for f in files if str(f.resolve()) not in done]
         for f in rng.sample([f for f in files if f not in pending], max(0, 3 - len(pending))):
             touched += 1
@@ -181,6 +191,7 @@ def crash_loop(docs: Path, index: Path, kills: int, seed: int, long_delay: float
     return {"kills": sum(r.killed for r in runs), "runs": len(runs), "files_touched": touched,
             "runs_that_repaired": sum(r.repaired for r in runs),
             "kill_delays_s": [round(r.delay, 2) for r in runs if r.killed],
+            "kills_aimed_in_a_write": sum(r.killed and r.in_write for r in runs),
             "stored_before_kill": [r.after_stored for r in runs if r.killed], "orphan_processes": survivors}
 
 
