@@ -228,6 +228,21 @@ def test_the_page_works_at_390_px_and_by_keyboard(page: Any) -> None:
     page.locator("#chat .answer:not(.streaming)").first.wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 392  # no sideways scrolling
     shot(page, "page-390-answer.png")
+    # The answer's sources follow the answer, inside its message (the side panel would sit below the whole chat
+    # column: examples, downloads and filters between it and the answer).
+    message = page.locator("#chat .message", has=page.locator(".answer")).last
+    answer, folded = message.locator(".answer"), message.locator("details.phone-sources")
+    assert folded.is_visible() and not page.locator("#sources").is_visible()
+    assert folded.bounding_box()["y"] >= answer.bounding_box()["y"] + answer.bounding_box()["height"] - 1
+    assert folded.locator(".source-card").count() == answer.locator("a.cite").evaluate_all(
+        "links => new Set(links.map(a => a.hash)).size")
+    # A citation opens them and lands on its own card, in view.
+    answer.locator("a.cite").first.click()
+    card = folded.locator("#phone-source-1")
+    assert folded.evaluate("d => d.open") and card.is_visible()
+    box = card.bounding_box()
+    assert 0 <= box["y"] < 844, box
+    shot(page, "page-390-sources.png")
     # Every visible control has an accessible name (label, aria-label or text).
     unnamed = page.evaluate("""() => [...document.querySelectorAll('button, input, select, textarea, a[href]')]
         .filter(e => e.offsetParent !== null && e.type !== 'hidden')
@@ -239,6 +254,7 @@ def test_the_page_works_at_390_px_and_by_keyboard(page: Any) -> None:
     assert page.locator("[aria-label*='<']").count() == 0
     page.set_viewport_size({"width": 1280, "height": 900})
     shot(page, "page-1280.png")
+    assert page.locator("#sources #source-1").is_visible() and not folded.is_visible()  # the panel on a desktop
 
 
 def choose(tab: Any, label: str, option: str) -> None:

@@ -185,6 +185,22 @@ def sources_html(answers: Sequence[Answer]) -> str:
     return f'<section class="sources" aria-label="Sources">{"".join(blocks)}</section>'
 
 
+PHONE_PREFIX = "phone-"  # the in-message copy of card `source-n` is `phone-source-n`
+
+
+def phone_sources_html(answer: Answer, anchor: str) -> str:
+    """The answer's source cards inside its own chat message, folded. A phone stacks the Sources panel below the
+    whole chat column, far from the answer, so on a narrow screen the page shows these instead of the panel (the
+    CSS decides; a `[n]` there opens and scrolls to its card here, see PAGE_JS)."""
+    cards = answer_cards(answer, PHONE_PREFIX + anchor)
+    if not cards:
+        return ""
+    label = "Nearest passages" if answer.refused else "Sources"
+    count = len(answer.citations) or len(distinct_nearest(answer.nearest))
+    return (f'<details class="phone-sources"><summary>{label} for this answer ({count})</summary>'
+            f"{cards}</details>")
+
+
 def user_html(question: str) -> str:
     return text_html(question)
 
@@ -193,8 +209,9 @@ def messages(answers: Sequence[Answer], pending: str | None = None, partial: str
     """The chat as Gradio messages; `pending` is a question still being answered (with `partial` text so far)."""
     out: list[dict[str, str]] = []
     for turn, a in enumerate(answers):
+        anchor = anchor_for(turn, len(answers))
         out.append({"role": "user", "content": user_html(a.question)})
-        out.append({"role": "assistant", "content": answer_html(a, anchor_for(turn, len(answers)))})
+        out.append({"role": "assistant", "content": answer_html(a, anchor) + phone_sources_html(a, anchor)})
     if pending is not None:
         out.append({"role": "user", "content": user_html(pending)})
         out.append({"role": "assistant", "content": streaming_html(partial) if partial else

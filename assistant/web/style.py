@@ -104,8 +104,13 @@ table.compare-counts{max-width:60rem}
 footer .show-api,footer .settings,footer a,footer .divider,.upload-container .or{color:#4b5563 !important}
 .dark footer .show-api,.dark footer .settings,.dark footer a,.dark footer .divider,.dark .upload-container .or{
   color:#d1d5db !important}
+.phone-sources{display:none;margin-top:.5rem}
+.phone-sources>summary{cursor:pointer;font-weight:600;padding:.2rem 0}
+.phone-sources>summary:focus-visible{outline:3px solid #b45309}
 @media (max-width:640px){
   .sources{max-height:none}
+  .phone-sources{display:block}
+  #sources{display:none}
   #chat{height:min(36vh,320px) !important}
   #latent-header h1{font-size:1.4rem}
   #latent-header p{font-size:.9rem;line-height:1.3}
@@ -126,6 +131,18 @@ PAGE_JS = """() => {
   new MutationObserver(clean).observe(document.body,
     {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label']});
   clean();
+  // On a phone the Sources panel is hidden and each answer carries its own cards (cards.phone_sources_html):
+  // a citation there opens its answer's cards and scrolls to the one it names.
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('#chat a[href^="#source-"]');
+    if (!link || !window.matchMedia('(max-width: 640px)').matches) return;
+    const card = document.getElementById('phone-' + link.hash.slice(1));
+    if (!card) return;
+    event.preventDefault();
+    card.closest('details').open = true;
+    card.scrollIntoView({block: 'start'});
+    card.querySelector('a')?.focus({preventScroll: true});
+  });
 }"""
 
 
