@@ -1,6 +1,7 @@
 """Score an embedding model on the written question sets, dense and hybrid, per split and kind; and on SciFact.
 
     python scripts/eval_embedder.py dev MODEL [--work build/train]            # choose on dev (small index)
+    python scripts/eval_embedder.py test MODEL [--work build/train]           # the same on the test split (once)
     python scripts/eval_embedder.py index-scores INDEX_DIR MODEL --corpus ofsted|pfd   # an index built by the CLI
     python scripts/eval_embedder.py scifact MODEL [--full]                    # dense nDCG@10, quick direct figure
 
@@ -57,11 +58,11 @@ def questions_for(which: str, splits: set[str]) -> list[dict[str, Any]]:
     return [r for r in corpus.read_jsonl(files) if r.get("kind") in KINDS and corpus.split_of_question(r) in splits]
 
 
-def dev_documents(which: str) -> list[Path]:
+def dev_documents(which: str, split: str = "dev") -> list[Path]:
     if which == "pfd":
         return corpus.eval_corpus("pfd")
-    rows = questions_for("ofsted", {"dev"})
-    names = sorted({d for r in rows for d, _ in corpus.groups_of(r) if split_of(d) == "dev"})
+    rows = questions_for("ofsted", {split})
+    names = sorted({d for r in rows for d, _ in corpus.groups_of(r) if split_of(d) == split})
     return list(dict.fromkeys(corpus.find_document(n) for n in names)) + corpus.eval_distractors()[:DEV_DISTRACTORS]
 
 
@@ -86,9 +87,13 @@ def score_index(index: Any, rows: list[dict[str, Any]], model: Any) -> dict[str,
 
     cache = index.cache()
     docs = {d.id: d for d in index.documents()}
-    hit_of = [{"source": docs[p.doc_id].source, "text": p.text} for p in cache.passages]
+    live = cache.live_rows()
+    hit_of = [{"source": docs[cache.passages[int(i)].doc_id].source, "text": cache.passages[int(i)].text}
+              for i in live]
+    # The cache's segments hold the stored vectors (float16); rows of replaced documents are not live.
+    matrix = np.concatenate([np.asarray(seg.vectors, dtype=np.float32) for seg in cache.segments])[live]
     qv = corpus.encode(model, [r["question"] for r in rows])
-    scores = cache.vectors @ qv.T
+    scores = matrix @ qv.T
     per: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
     for j, r in enumerate(rows):
         top = np.argsort(-scores[:, j])[:10]
@@ -106,16 +111,16 @@ def score_index(index: Any, rows: list[dict[str, Any]], model: Any) -> dict[str,
     return out
 
 
-def cmd_dev(args: argparse.Namespace) -> dict[str, Any]:
+def cmd_dev(args: argparse.Namespace, split: str = "dev") -> dict[str, Any]:
     path = model_path(args.model)
     model = corpus.load_model(path)
-    result: dict[str, Any] = {"model": args.model}
+    result: dict[str, Any] = {"model": args.model, "split": split}
     for which in ("ofsted", "pfd"):
-        docs = corpus.read_documents(dev_documents(which), args.work / "passages")
+        docs = corpus.read_documents(dev_documents(which, split), args.work / "passages")
         t0 = time.time()
         vectors = corpus.encode_cached(model, model_id(path), corpus.passage_texts(docs), args.work / "vectors")
-        index = corpus.build_index(args.work / "dev-index" / which, path, docs, vectors)
-        result[which] = score_index(index, questions_for(which, {"dev"}), model)
+        index = corpus.build_index(args.work / f"{split}-index" / which, path, docs, vectors)
+        result[which] = score_index(index, questions_for(which, {split}), model)
         result[which]["passages"] = len(vectors)
         result[which]["seconds"] = round(time.time() - t0)
         index.close()
@@ -127,7 +132,7 @@ def cmd_index_scores(args: argparse.Namespace) -> dict[str, Any]:
     from vectorstore.settings import EmbeddingSettings, Settings
 
     path = model_path(args.model)
-    settings = Settings(index=args.index, embedding=EmbeddingSettings(model=path))
+    settings = Settings(index=args.index, embedding=EmbeddingSettings(model=path, backend="torch"))
     index = open_index(args.index, settings=settings)
     model = corpus.load_model(path)
     result = {"model": args.model, "index": str(args.index), "corpus": args.corpus,
@@ -176,7 +181,7 @@ def cmd_scifact(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["dev", "index-scores", "scifact"])
+    ap.add_argument("what", choices=["dev", "test", "index-scores", "scifact"])
     ap.add_argument("args", nargs="+")
     ap.add_argument("--work", type=Path, default=ROOT / "build" / "train")
     ap.add_argument("--corpus", choices=["ofsted", "pfd"], default="ofsted")
@@ -191,7 +196,9 @@ def main() -> None:
         args.index, args.model = Path(args.args[0]).resolve(), args.args[1]
     else:
         args.model = args.args[0]
-    result = {"dev": cmd_dev, "index-scores": cmd_index_scores, "scifact": cmd_scifact}[args.what](args)
+    commands = {"dev": cmd_dev, "test": lambda a: cmd_dev(a, "test"), "index-scores": cmd_index_scores,
+                "scifact": cmd_scifact}
+    result = commands[args.what](args)
     result["load_average"] = [round(x, 1) for x in os.getloadavg()]
     text = json.dumps(result, indent=1)
     if args.out:

@@ -106,26 +106,20 @@ def test_passages_are_those_ingest_stores(tmp_path: Path) -> None:
     index.close()
 
 
-def test_shipped_model_folder_matches_its_manifest() -> None:
-    if not SHIPPED.is_dir():
-        pytest.skip("no tuned model shipped yet")
-    manifest = json.loads((SHIPPED / "latent-model.json").read_text(encoding="utf-8"))
-    assert {"name", "dimension", "max_tokens", "pooling", "normalize", "base", "trained_on", "sha256"} <= set(manifest)
-    assert manifest["pooling"] == "mean" and manifest["normalize"] is True and manifest["dimension"] == 384
+def test_shipped_model_folder_fits_the_repository() -> None:
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["pooling"] == "mean" and manifest["dimension"] == 384 and manifest["torch_model"] == ""
     assert hashlib.sha256((SHIPPED / "model.onnx").read_bytes()).hexdigest() == manifest["sha256"]
-    assert (SHIPPED / "tokenizer.json").exists()
     assert sum(f.stat().st_size for f in SHIPPED.rglob("*") if f.is_file()) <= 60 * 1024 * 1024
 
 
 def test_shipped_model_reads_a_paraphrase() -> None:
-    """The issue's own example: the tuned model puts the passage nearer its paraphrase than a neighbour."""
-    if not SHIPPED.is_dir():
-        pytest.skip("no tuned model shipped yet")
-    pytest.importorskip("onnxruntime")
-    from training.export_onnx import OnnxModel
+    """The issue's example through the product's own encoder: the passage nearer its paraphrase than a neighbour,
+    unit vectors. (The base model passes this too; the tuned model's gain is measured on the test split, see
+    training/README.md.) A broken or mismatched model file fails here."""
+    from vectorstore.embedding import get_embedder
 
-    model = OnnxModel(SHIPPED, threads=1)
-    q, right, other = model.encode([
+    q, right, other = get_embedder("latent-minilm-tuned", "onnx").encode([
         "Which professional stayed alongside the teenager for the entire period?",
         "The youth offending worker was the only practitioner who knew him throughout.",
         "The school nurse saw him twice in the spring term.",

