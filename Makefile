@@ -12,7 +12,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-llm lint bench load train clean
+.PHONY: run test test-llm lint bench load train train-embedder clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON)"; exit 2; }
@@ -74,6 +74,14 @@ bench: $(STAMP)
 # Smaller: make load LOAD_ARGS="--users 5 --ingest-docs 5".
 load: $(STAMP)
 	$(PY) scripts/load_page.py $(LOAD_ARGS)
+
+# The tuned embedding model (vectorstore/models/latent-minilm-tuned) from training/data: mine pairs on the train
+# split, fine-tune the bundled MiniLM, interpolate with the base, export to int8 ONNX, print dev and test figures
+# against the shipped ones (hours on 2 shared cores; work files in build/train, an interrupted run resumes).
+# Never run by install or `make test`. TRAIN_ARGS="--ship" replaces the shipped folder with the new one.
+train-embedder: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[train]"
+	$(PY) training/run.py $(TRAIN_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

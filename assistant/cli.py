@@ -36,7 +36,8 @@ def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--server", metavar="URL", default=default,
                    help="a Chroma server instead of the folder's embedded Chroma (env LATENT_SERVER)")
     p.add_argument("--model", metavar="NAME", default=default,
-                   help="embedding model (default: the bundled all-MiniLM-L6-v2)")
+                   help="embedding model (default: the bundled latent-minilm-tuned, all-MiniLM-L6-v2 tuned on "
+                        "our questions; all-MiniLM-L6-v2 is bundled too)")
 
 
 def _filters(p: argparse.ArgumentParser) -> None:

@@ -18,7 +18,7 @@ from vectorstore import BackendMismatchError, ModelMismatchError, open_index
 from vectorstore.embedding import Embedder, get_embedder
 from vectorstore.encoders import embedding_identity, model_spec
 from vectorstore.encoders.onnx_files import BUNDLED_ROOT, file_digest
-from vectorstore.settings import EmbeddingSettings, Settings
+from vectorstore.settings import BASE_MODEL, DEFAULT_MODEL, EmbeddingSettings, Settings
 
 PASSAGES = [
     "Caseloads were far above the local standard: in the Harrowfield team they ranged from 650 to 780 children "
@@ -37,7 +37,7 @@ QUERIES = ["caseloads of health visitors", "management oversight and supervision
 
 @pytest.fixture(scope="module")
 def both() -> tuple[Embedder, Embedder]:
-    return get_embedder(backend="torch"), get_embedder(backend="onnx")
+    return get_embedder(BASE_MODEL, backend="torch"), get_embedder(BASE_MODEL, backend="onnx")
 
 
 def test_onnx_vectors_agree_with_torch(both: tuple[Embedder, Embedder]) -> None:
@@ -84,11 +84,28 @@ def test_the_bundled_model_folder_is_what_its_manifest_says() -> None:
     assert Path(spec.path) == folder and spec.name == "all-MiniLM-L6-v2" and manifest["sha256"][:12] in spec.identity
 
 
+def test_the_tuned_default_is_shipped_as_onnx_only() -> None:
+    folder = BUNDLED_ROOT / "latent-minilm-tuned"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["sha256"] == file_digest(folder / "model.onnx") and manifest["name"] == "latent-minilm-tuned"
+    assert (folder / "model.onnx").stat().st_size < 27_000_000  # the repository's share: at most 60 MB
+    # tuned from all-MiniLM-L6-v2: the same word-pieces, so passages split the same under either model (padding and
+    # truncation settings differ in the file; the encoder sets both itself)
+    ours, base = (json.loads((BUNDLED_ROOT / f / "tokenizer.json").read_text())
+                  for f in (folder.name, "minilm-l6-int8"))
+    same = ("model", "normalizer", "pre_tokenizer", "post_processor", "added_tokens", "decoder")
+    assert [ours[k] for k in same] == [base[k] for k in same]
+    spec = model_spec(DEFAULT_MODEL, "onnx")
+    assert Path(spec.path) == folder and manifest["sha256"][:12] in spec.identity
+    with pytest.raises(ValueError, match=r"no sentence-transformers weights.*BACKEND=onnx.*MODEL=all-MiniLM-L6-v2"):
+        model_spec(DEFAULT_MODEL, "torch")  # its torch weights are not shipped (make train-embedder makes them)
+
+
 def test_the_setting_chooses_the_backend_and_the_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert EmbeddingSettings().backend == "onnx" and Settings().embedding.backend == "onnx"  # the default
     index = open_index(tmp_path / "index")
     assert index.embedder.backend == "onnx" and type(index.embedder._encoder).__name__ == "OnnxEncoder"
-    assert index.embedding_id.startswith("all-MiniLM-L6-v2 (onnx backend, minilm-l6-int8 sha256:")
+    assert index.embedding_id.startswith("latent-minilm-tuned (onnx backend, latent-minilm-tuned sha256:")
     index.close()
     monkeypatch.setenv("LATENT_EMBEDDING__BACKEND", "torch")
     assert Settings().embedding.backend == "torch"
@@ -112,7 +129,8 @@ def test_the_setting_chooses_the_backend_and_the_model(monkeypatch: pytest.Monke
 
 
 def test_an_index_keeps_its_backend_and_refuses_the_other(small_index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    torch = Settings(embedding=EmbeddingSettings(backend="torch"))
+    torch = Settings(embedding=EmbeddingSettings(model=BASE_MODEL, backend="torch"))
+    onnx = Settings(embedding=EmbeddingSettings(model=BASE_MODEL))
     doc = tmp_path / "note.md"
     doc.write_text("# Supervision\n\nCaseloads of 40 children left no time for supervision of newly qualified "
                    "social workers.\n", encoding="utf-8")
@@ -122,10 +140,12 @@ def test_an_index_keeps_its_backend_and_refuses_the_other(small_index, tmp_path:
         assert "supervision" in hit.text
     with pytest.raises(BackendMismatchError, match=r"made by the 'torch' embedding backend .*not 'onnx'.*"
                                                    r"LATENT_EMBEDDING__BACKEND=torch.*--index NEW_DIR"):
-        open_index(tmp_path / "index", settings=Settings())
+        open_index(tmp_path / "index", settings=onnx)
+    with open_index(tmp_path / "onnx-index", settings=onnx) as index:
+        assert not ingest_paths(index, [doc]).failed
     with pytest.raises(BackendMismatchError, match=r"made by the 'onnx' embedding backend .*not 'torch'.*"
                                                    r"LATENT_EMBEDDING__BACKEND=onnx"):
-        open_index(small_index.path, settings=torch)
+        open_index(tmp_path / "onnx-index", settings=torch)
     # another model altogether is the plain model mismatch, naming the setting and how to rebuild
     other = Settings(embedding=EmbeddingSettings(model="some/other-model", backend="torch"))
     with pytest.raises(ModelMismatchError, match=r"built with the embedding model 'all-MiniLM-L6-v2'.*"
@@ -134,22 +154,22 @@ def test_an_index_keeps_its_backend_and_refuses_the_other(small_index, tmp_path:
     assert not isinstance(info.value, BackendMismatchError)
 
 
-def test_a_new_default_model_refuses_indexes_of_the_old_one(small_index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """When the tuned model replaces the bundled one, an index built by the old one says how to go on."""
-    folder = tmp_path / "tuned"
-    shutil.copytree(BUNDLED_ROOT / "minilm-l6-int8", folder)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "name": "minilm-tuned", "sha256": "cd" * 32}))
-    tuned = Settings(embedding=EmbeddingSettings(model=str(folder)))
+def test_the_tuned_default_refuses_indexes_of_the_base_model(tmp_path: Path) -> None:
+    """An index built before the tuned model became the default says how to go on: name the base model, or
+    rebuild."""
+    doc = tmp_path / "note.md"
+    doc.write_text("# Supervision\n\nCaseloads of 40 children left no time for supervision.\n", encoding="utf-8")
+    with open_index(tmp_path / "old", settings=Settings(embedding=EmbeddingSettings(model=BASE_MODEL))) as index:
+        assert not ingest_paths(index, [doc]).failed
     with pytest.raises(ModelMismatchError, match=r"built with the embedding model 'all-MiniLM-L6-v2' \(all-MiniLM-"
                                                  r"L6-v2 \(onnx backend, minilm-l6-int8 sha256:\w+\)\), not "
-                                                 r"'minilm-tuned'.*LATENT_EMBEDDING__MODEL=all-MiniLM-L6-v2.*"
+                                                 r"'latent-minilm-tuned'.*LATENT_EMBEDDING__MODEL=all-MiniLM-L6-v2.*"
                                                  r"--index NEW_DIR") as info:
-        open_index(small_index.path, settings=tuned)
+        open_index(tmp_path / "old", settings=Settings())
     assert not isinstance(info.value, BackendMismatchError)
     # the cache's saved state does not get round the check: it records the identity it was built with
     with pytest.raises(ModelMismatchError):
-        open_index(small_index.path, settings=tuned).search("caseloads", k=1)
+        open_index(tmp_path / "old", settings=Settings()).search("caseloads", k=1)
 
 
 def test_indexes_of_earlier_versions_are_refused_with_the_same_advice() -> None:

