@@ -187,6 +187,18 @@ class SearchCache:
                 if self.segments else np.zeros(0, dtype=np.int64)
         return got  # type: ignore[no-any-return]
 
+    def framing(self) -> np.ndarray:
+        """Whether each row is framing text (introduction, method, terms of reference, definitions; see
+        `vectorstore.sections.passage_role`)."""
+        import numpy as np
+
+        got = self.views.get("framing")
+        if got is None:
+            got = self.views["framing"] = np.concatenate([s.table.equals("role", ("framing",))
+                                                          for s in self.segments]) \
+                if self.segments else np.zeros(0, dtype=bool)
+        return got  # type: ignore[no-any-return]
+
     def rows_naming(self, name: str) -> set[int]:
         """Live rows whose text holds `name` (bytes found in each segment's text blob, no passage decoded but
         those)."""

@@ -65,6 +65,11 @@ if TYPE_CHECKING:
 # topic rankings (the names are shared by every passage there, so they only add noise to the order).
 NAMED_GLOBAL_SHARE = 1.0
 BOILERPLATE_WEIGHT = 0.25  # template text shared by many documents ranks below any finding of similar rank
+# Asked what contributed to a death, the introduction ("the post-mortem gave the cause of death…", "the police
+# investigation following Child M's death…") shares the question's words but states no condition: framing text
+# ranks below findings of similar rank. (The tuned model ranked four such paragraphs of Child M's review above
+# its ¶5.42 on restructure and budget cuts.)
+FRAMING_WEIGHT = 0.5
 # Weight of each named thing a passage's document matches: a council named in the query matters most.
 # A kind named as the source ("what did Ofsted find") weighs like a council; a passing mention hardly at all.
 BOOST = {"council": 0.6, "child": 0.6, "year": 0.3, "kind": 0.1, "speaker": 0.6}
@@ -227,9 +232,12 @@ def _fused(corpus: Corpus, query: str, vector: np.ndarray, k: int, filters: Sear
         for r, row in enumerate(rows):
             fused[row] = fused.get(row, 0.0) + weight / (settings.rrf_k + r + 1)
             found.setdefault(row, []).append((name, r + 1))
+    framing = cache.framing() if CONDITIONS_QUESTION.search(query) else None
     for row in fused:
         if cache.boilerplate[row]:
             fused[row] *= BOILERPLATE_WEIGHT
+        if framing is not None and framing[row]:
+            fused[row] *= FRAMING_WEIGHT
     scored = sorted(((row, s + bonus.get(row, 0.0)) for row, s in fused.items()), key=lambda x: -x[1])
     return scored[:k], found, bonus, hints
 
