@@ -81,29 +81,20 @@ def block(ranks: list[int | None]) -> dict[str, Any]:
 
 
 def score_index(index: Any, rows: list[dict[str, Any]], model: Any) -> dict[str, Any]:
-    """Dense (stored vectors, cosine) and hybrid (`Index.search`) ranks of each question; figures per split
-    and kind."""
-    import numpy as np
+    """Dense (the index's cosine ranking alone) and hybrid (`Index.search`) ranks of each question, through the
+    index's public ranking; figures per split and kind. (`model` is unused: the index encodes the questions.)"""
+    from vectorstore import RankRequest
 
-    cache = index.cache()
-    docs = {d.id: d for d in index.documents()}
-    live = cache.live_rows()
-    hit_of = [{"source": docs[cache.passages[int(i)].doc_id].source, "text": cache.passages[int(i)].text}
-              for i in live]
-    # The cache's segments hold the stored vectors (float16); rows of replaced documents are not live.
-    matrix = np.concatenate([np.asarray(seg.vectors, dtype=np.float32) for seg in cache.segments])[live]
-    qv = corpus.encode(model, [r["question"] for r in rows])
-    scores = matrix @ qv.T
     per: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
-    for j, r in enumerate(rows):
-        top = np.argsort(-scores[:, j])[:10]
-        dense = rank_of([hit_of[i] for i in top], r)
-        hybrid = rank_of([{"source": h.document.source, "text": h.text} for h in index.search(r["question"], k=10)],
-                         r)
+    for r in rows:
+        ranks = {}
+        for method in ("dense", "hybrid"):
+            hits = index.rank(RankRequest(r["question"], k=10, method=method)).hits
+            ranks[method] = rank_of([{"source": h.document.source, "text": h.text} for h in hits], r)
         split = corpus.split_of_question(r)
         for kind in ("all", r["kind"]):
-            per[f"dense|{split}|{kind}"]["r"].append(dense)
-            per[f"hybrid|{split}|{kind}"]["r"].append(hybrid)
+            for method, found in ranks.items():
+                per[f"{method}|{split}|{kind}"]["r"].append(found)
     out: dict[str, Any] = {}
     for key in sorted(per):
         method, split, kind = key.split("|")

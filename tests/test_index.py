@@ -9,7 +9,7 @@ import pytest
 
 from ingest import ingest_paths
 from vectorstore import ModelMismatchError, SearchFilters, open_index
-from vectorstore.settings import EmbeddingSettings, Settings
+from vectorstore.settings import DEFAULT_MODEL, EmbeddingSettings, Settings
 
 
 def test_caseload_question_finds_a_caseload_passage(small_index) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +79,7 @@ def test_half_stored_document_is_repaired(small_docs: Path, tmp_path: Path) -> N
 
 def test_index_refuses_to_mix_embedding_models(small_index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     other = Settings(embedding=EmbeddingSettings(model="some/other-model"))
-    with pytest.raises(ModelMismatchError, match="built with the embedding model 'all-MiniLM-L6-v2'"):
+    with pytest.raises(ModelMismatchError, match=f"built with the embedding model '{DEFAULT_MODEL}'"):
         open_index(small_index.path, settings=other)
 
 
