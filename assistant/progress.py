@@ -44,7 +44,8 @@ class IngestProgress:
             return
         if event == "storing":
             # A large batch takes seconds to write; a log shows where the time goes (a bar counts files instead).
-            print(f"storing {len(data['files'])} documents ({data['passages']} passages)", file=sys.stderr)
+            n = len(data["files"])  # type: ignore[arg-type]
+            print(f"storing {n} document{'s' if n != 1 else ''} ({data['passages']} passages)", file=sys.stderr)
         elif event == "stored":
             print(f"stored {data['file']} ({data['passages']} passages)", file=sys.stderr)
         elif event == "failed":

@@ -80,9 +80,9 @@ def block(ranks: list[int | None]) -> dict[str, Any]:
     return out
 
 
-def score_index(index: Any, rows: list[dict[str, Any]], model: Any) -> dict[str, Any]:
+def score_index(index: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Dense (the index's cosine ranking alone) and hybrid (`Index.search`) ranks of each question, through the
-    index's public ranking; figures per split and kind. (`model` is unused: the index encodes the questions.)"""
+    index's public ranking (it encodes the questions itself); figures per split and kind."""
     from vectorstore import RankRequest
 
     per: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
@@ -111,7 +111,7 @@ def cmd_dev(args: argparse.Namespace, split: str = "dev") -> dict[str, Any]:
         t0 = time.time()
         vectors = corpus.encode_cached(model, model_id(path), corpus.passage_texts(docs), args.work / "vectors")
         index = corpus.build_index(args.work / f"{split}-index" / which, path, docs, vectors)
-        result[which] = score_index(index, questions_for(which, {split}), model)
+        result[which] = score_index(index, questions_for(which, {split}))
         result[which]["passages"] = len(vectors)
         result[which]["seconds"] = round(time.time() - t0)
         index.close()
@@ -125,9 +125,8 @@ def cmd_index_scores(args: argparse.Namespace) -> dict[str, Any]:
     path = model_path(args.model)
     settings = Settings(index=args.index, embedding=EmbeddingSettings(model=path, backend="torch"))
     index = open_index(args.index, settings=settings)
-    model = corpus.load_model(path)
     result = {"model": args.model, "index": str(args.index), "corpus": args.corpus,
-              **score_index(index, questions_for(args.corpus, {"train", "dev", "test"}), model)}
+              **score_index(index, questions_for(args.corpus, {"train", "dev", "test"}))}
     index.close()
     return result
 

@@ -209,7 +209,8 @@ def _fused(corpus: Corpus, query: str, vector: np.ndarray, k: int, filters: Sear
             lists.append(("named:dense", settings.dense_weight, dense_ranking(cache, topic_vector, n, boost_mask)))
             lists.append(("named:lexical", settings.lexical_weight, lexical_ranking(cache, topic, n, boost_mask)))
             named_rows = boost_mask
-    if named_rows is not None and CONDITIONS_QUESTION.search(query):
+    conditions = bool(CONDITIONS_QUESTION.search(query))
+    if named_rows is not None and conditions:
         # "what organisational factors contributed to Child M's death": inside the named documents, the passages
         # the tagger is surest state a latent condition join the candidates, surest first, then by topic
         import numpy as np
@@ -232,7 +233,7 @@ def _fused(corpus: Corpus, query: str, vector: np.ndarray, k: int, filters: Sear
         for r, row in enumerate(rows):
             fused[row] = fused.get(row, 0.0) + weight / (settings.rrf_k + r + 1)
             found.setdefault(row, []).append((name, r + 1))
-    framing = cache.framing() if CONDITIONS_QUESTION.search(query) else None
+    framing = cache.framing() if conditions else None
     for row in fused:
         if cache.boilerplate[row]:
             fused[row] *= BOILERPLATE_WEIGHT
