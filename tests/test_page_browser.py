@@ -240,8 +240,8 @@ def test_the_page_works_at_390_px_and_by_keyboard(page: Any) -> None:
     answer.locator("a.cite").first.click()
     card = folded.locator("#phone-source-1")
     assert folded.evaluate("d => d.open") and card.is_visible()
-    box = card.bounding_box()
-    assert 0 <= box["y"] < 844, box
+    page.wait_for_function("e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }",
+                           arg=card.element_handle(), timeout=5_000)
     shot(page, "page-390-sources.png")
     # Every visible control has an accessible name (label, aria-label or text).
     unnamed = page.evaluate("""() => [...document.querySelectorAll('button, input, select, textarea, a[href]')]

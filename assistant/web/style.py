@@ -140,7 +140,9 @@ PAGE_JS = """() => {
     if (!card) return;
     event.preventDefault();
     card.closest('details').open = true;
+    // The chat scrolls itself to its end when its content grows; scroll to the card again once that has run.
     card.scrollIntoView({block: 'start'});
+    setTimeout(() => card.scrollIntoView({block: 'start'}), 200);
     card.querySelector('a')?.focus({preventScroll: true});
   });
 }"""
