@@ -144,8 +144,10 @@ def _with_roles(passages: list[Passage], kind: str) -> list[Passage]:
     from vectorstore.sections import passage_role
 
     out = []
-    for p in passages:
-        role = passage_role(p.text, p.section, p.page, p.paragraph, kind)
+    opening = True  # while every passage so far is cover or back matter: a title block opens the document
+    for i, p in enumerate(passages):
+        role = passage_role(p.text, p.section, p.page, p.paragraph, kind, opening and i < len(passages) - 1)
+        opening = opening and role in ("cover", "back_matter")
         out.append(replace(p, role=role, paragraph=None if role in ("cover", "back_matter") else p.paragraph))
     return out
 

@@ -68,7 +68,6 @@ def test_a_changed_index_is_checked_against_chroma(sample_index: Path, tmp_path:
     its cache state was then put back as it was before (a writer killed before it updated the cache), and the next
     search opens Chroma and finds the new document."""
     note = tmp_path / "note.txt"
-    # long enough not to read as a one-page document's cover (`sections.passage_role`), which is never quoted
     note.write_text("The fostering panel met in the Orchard Room every second Tuesday. " * 8 + "\n")
     state = sample_index / "cache" / "state.json"
     before = state.read_bytes()

@@ -49,3 +49,31 @@ def test_a_title_line_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "x.txt"
     path.write_text("Staff turnover and the Child R review\n\n" + REVIEW_TALK, encoding="utf-8")
     assert detect_metadata(load_document(path), path.name).title == "Staff turnover and the Child R review"
+
+
+def test_a_short_text_is_the_text_and_a_title_block_is_a_cover(tmp_path: Path) -> None:
+    """A cover is what opens a document before its text: a review's title block. The short end of an abstract and
+    a one-paragraph note are the text itself, searched and quoted like any finding (as covers they were demoted and
+    never quoted: a third of SciFact's passages)."""
+    from ingest import ingest_paths
+    from vectorstore import open_index
+
+    abstract = tmp_path / "statins-abstract.md"  # as `latent eval --beir` writes a corpus document
+    abstract.write_text("---\nkind: literature\ntitle: Statin use and delirium in older inpatients\n---\n"
+                        + "We followed 412 older inpatients for delirium over six months and recorded every statin "
+                          "prescribed on admission. " * 9
+                        + "\n\nStatin use on admission was associated with a lower risk of delirium.\n",
+                        encoding="utf-8")
+    note = tmp_path / "panel-note.txt"
+    note.write_text("The fostering panel met in the Orchard Room every second Tuesday.\n", encoding="utf-8")
+    review = tmp_path / "scr-child-k.txt"
+    review.write_text("Serious Case Review: Child K\n\nWenmarsh Safeguarding Partnership\n\nJune 2019\n\n"
+                      "Findings\n\n" + REVIEW_TALK + "\n", encoding="utf-8")
+    with open_index(tmp_path / "index") as ix:
+        assert not ingest_paths(ix, [abstract, note, review]).failed
+        roles = {Path(d.source).name: [(p.role, p.text) for p in ix.passages(d.id)] for d in ix.documents()}
+    assert all(role == "finding" for role, _ in roles["statins-abstract.md"]), roles["statins-abstract.md"]
+    assert any("lower risk of delirium" in t for _, t in roles["statins-abstract.md"])
+    assert [role for role, _ in roles["panel-note.txt"]] == ["finding"], roles["panel-note.txt"]
+    assert roles["scr-child-k.txt"][0][0] == "cover", roles["scr-child-k.txt"]
+    assert roles["scr-child-k.txt"][-1][0] == "finding", roles["scr-child-k.txt"]
