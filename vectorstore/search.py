@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from vectorstore.cache import SearchCache
+    from vectorstore.segments import Segment
 
 __all__ = ["category_confidence", "dense_ranking", "document_codes", "filter_mask", "latent_confidence",
            "lexical_ranking", "lexical_scored", "named_values", "one_blas_thread", "reading_order",
@@ -91,30 +92,40 @@ def rows_tagged(cache: SearchCache, categories: Iterable[str]) -> np.ndarray:
     out = np.zeros(cache.n_rows, dtype=bool)
     for c in dict.fromkeys(categories):
         if c not in by_category:
-            found = np.zeros(cache.n_rows, dtype=bool)
-            for seg, offset in zip(cache.segments, cache.offsets, strict=True):
-                if c in seg.categories:
-                    found[offset + seg.tag_row[seg.tag_category == seg.categories.index(c)]] = True
-            by_category[c] = found
+            by_category[c] = cache.per_segment(f"rows_tagged:{c}", lambda seg, c=c: _segment_tagged(seg, c), bool)
         out |= by_category[c]
     return out
+
+
+def _segment_tagged(seg: Segment, category: str) -> np.ndarray:
+    import numpy as np
+
+    found = np.zeros(seg.n, dtype=bool)
+    if category in seg.categories:
+        found[seg.tag_row[seg.tag_category == seg.categories.index(category)]] = True
+    return found
 
 
 def _tag_maximum(cache: SearchCache, category: str | None, level: str | None) -> np.ndarray:
     """Per row, the highest confidence of its negative tags (of `category`, or of `level`); 0 where none."""
     import numpy as np
 
-    out = np.zeros(cache.n_rows, dtype=np.float64)
-    negative = POLARITIES.index("negative")
-    for seg, offset in zip(cache.segments, cache.offsets, strict=True):
-        pick = seg.tag_polarity == negative
-        if category is not None:
-            if category not in seg.categories:
-                continue
-            pick &= seg.tag_category == seg.categories.index(category)
-        if level is not None:
-            pick &= seg.tag_level == LEVELS.index(level)
-        np.maximum.at(out, offset + seg.tag_row[pick].astype(np.int64), seg.tag_confidence[pick])
+    return cache.per_segment(f"tag_maximum:{category}:{level}",
+                             lambda seg: _segment_tag_maximum(seg, category, level), np.float64)
+
+
+def _segment_tag_maximum(seg: Segment, category: str | None, level: str | None) -> np.ndarray:
+    import numpy as np
+
+    out = np.zeros(seg.n, dtype=np.float64)
+    pick = seg.tag_polarity == POLARITIES.index("negative")
+    if category is not None:
+        if category not in seg.categories:
+            return out
+        pick &= seg.tag_category == seg.categories.index(category)
+    if level is not None:
+        pick &= seg.tag_level == LEVELS.index(level)
+    np.maximum.at(out, seg.tag_row[pick].astype(np.int64), seg.tag_confidence[pick])
     return out
 
 
