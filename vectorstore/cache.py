@@ -203,7 +203,6 @@ class SearchCache:
     def framing(self) -> np.ndarray:
         """Whether each row is framing text (introduction, method, terms of reference, definitions; see
         `vectorstore.sections.passage_role`)."""
-        import numpy as np
 
         got = self.views.get("framing")
         if got is None:

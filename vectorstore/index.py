@@ -46,6 +46,13 @@ if TYPE_CHECKING:
     from vectorstore.embedding import Embedder
 
 RECHECK_SECONDS = 2.0  # how stale a reader may be before it looks at the manifest again
+# While another process holds the index folder's write lock (an ingest), a reader that sees Chroma change keeps its
+# view for up to this long rather than reading the new documents from Chroma itself: the writer builds their
+# segment and saves the cache state before it lets go of the lock, and loading that from disk is cheaper than a
+# second Chroma client in the page (its first read loads the collection, hundreds of MB at 570,000 passages).
+# A long ingest still shows its documents this often.
+WRITER_GRACE_S = 10.0
+_LOCKED_HERE: set[Path] = set()  # index folders whose write lock this process holds (never wait for ourselves)
 READ_ATTEMPTS = 3  # a document another process keeps rewriting is read again this often, then left to the next check
 # A "storing" row older than this is a writer's crash: a Chroma server has no write lock, so `repair` leaves younger
 # ones alone (another machine may be storing that document right now).
@@ -95,6 +102,7 @@ class Index:
         self._checked = 0.0
         self._refreshes = 0
         self._merging = False
+        self._waiting_since: float | None = None
         self._closed = False
         self._lock = threading.RLock()
         state = self._fresh_state()
@@ -274,6 +282,9 @@ class Index:
         if self._cache is not None and generation is not None and self._cache.generation == generation:
             return
         state = self._folder.read_state() if self._folder is not None else None
+        fresh = state is not None and generation is not None and state.generation == generation
+        if not fresh and self._cache is not None and self._wait_for_writer(now):
+            return
         if state is not None and generation is not None and state.generation == generation and \
                 state.identity == self.embedding_id and (self._cache is None or
                                                          set(state.segments) != self._segment_names()):
@@ -296,6 +307,16 @@ class Index:
                            generation)
         self._install(view)
         self._save_state(view)
+
+    def _wait_for_writer(self, now: float) -> bool:
+        """Whether to keep the current view a little longer: another process is writing this index folder (see
+        WRITER_GRACE_S)."""
+        if self.path is None or self.server or self.path in _LOCKED_HERE or not _write_locked(self.path):
+            self._waiting_since = None
+            return False
+        if self._waiting_since is None:
+            self._waiting_since = now
+        return now - self._waiting_since < WRITER_GRACE_S
 
     def _segment_names(self) -> set[str]:
         return {s.name for s in self._cache.segments} if self._cache is not None else set()
@@ -448,9 +469,11 @@ class Index:
         self.path.mkdir(parents=True, exist_ok=True)
         with open(self.path / ".write.lock", "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
+            _LOCKED_HERE.add(self.path)
             try:
                 yield
             finally:
+                _LOCKED_HERE.discard(self.path)
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def store_document(self, doc: DocumentInfo, passages: list[Passage], vectors: np.ndarray) -> None:
@@ -509,6 +532,20 @@ class Index:
             self.store.delete_passages(orphans)
         self._checked = 0.0
         return repaired
+
+
+def _write_locked(path: Path) -> bool:
+    """Whether another process holds the index folder's write lock now."""
+    try:
+        with open(path / ".write.lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
 
 
 def _older_than(stamp: str | None, seconds: float) -> bool:
