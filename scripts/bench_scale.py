@@ -56,7 +56,10 @@ def copy_documents(base: Path, target: Path, copies: int, batch_docs: int = 40) 
 
     source, dest = open_index(base), open_index(target)
     manifest = {d.id: d for d in source.documents()}
-    ids = sorted(manifest)
+    done = set(dest.store.manifest()) if (target / "chroma").is_dir() else set()
+    # resumable, and able to follow a base index still being ingested: documents whose copies are all stored
+    # already are skipped
+    ids = sorted(i for i in manifest if not all(f"{i}-copy{c}" in done for c in range(copies)))
     started, before = time.perf_counter(), load()
     written = 0
     with dest.writing():
@@ -202,7 +205,8 @@ def markdown(r: dict[str, Any]) -> str:
     lines = [f"# Scale benchmark {r['started']}", "", f"{r['copy']['note']}.", ""]
     c, b, p = r["copy"], r["cache_build"], r["probe"]
     lines += [f"- copies: {c['documents']} documents, {c['passages']} passages written in {c['seconds']} s "
-              f"({c['passages_per_s']}/s; load {c['load_before'][0]}-{c['load_after'][0]})",
+              f"({c['passages_per_s']}/s; load {c['load_before'][0]}-{c['load_after'][0]})"
+              + (" (an earlier --copy-only run)" if c.get("earlier_run") else ""),
               f"- search cache built from Chroma by a fresh process: {b['seconds']} s, peak {b['peak_rss_mb']} MB, "
               f"{b['cache_mb']} MB on disk (load {b['load_before'][0]}-{b['load_after'][0]})"]
     if "error" not in p:
@@ -238,7 +242,10 @@ def main() -> int:
     ap.add_argument("--base", type=Path, help="an index of the Ofsted texts")
     ap.add_argument("--work", type=Path, help="where the scaled index is built (kept)")
     ap.add_argument("--copies", type=int, default=10)
-    ap.add_argument("--skip-copy", action="store_true", help="WORK/scale-index exists already")
+    ap.add_argument("--skip-copy", action="store_true", help="WORK/scale-index exists already (the copy's figures are "
+                    "taken from --out when an earlier --copy-only run wrote them)")
+    ap.add_argument("--copy-only", action="store_true", help="write the copies, save their figures, stop (the copy "
+                    "takes most of the run and does not depend on the search code: the rest can follow later)")
     ap.add_argument("--skip-page", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "bench-results" / "scale.json")
     ap.add_argument("--build-cache", metavar="INDEX", help=argparse.SUPPRESS)
@@ -270,10 +277,16 @@ def main() -> int:
             args.out.with_suffix(".md").write_text(markdown(result))
 
     print(REUSED, file=sys.stderr)
-    result["copy"] = copy_documents(args.base, index, args.copies) if not args.skip_copy else \
+    earlier = json.loads(args.out.read_text()).get("copy") if args.skip_copy and args.out.is_file() else None
+    if earlier:
+        earlier["earlier_run"] = True
+    result["copy"] = copy_documents(args.base, index, args.copies) if not args.skip_copy else earlier or \
         {"note": REUSED, "documents": "-", "passages": "-", "seconds": "-", "passages_per_s": "-",
          "load_before": [0], "load_after": [0]}
     save()
+    if args.copy_only:
+        print(json.dumps(result["copy"]))
+        return 0
     result["cache_build"] = build_cache(index)
     save()
     result["probe"] = in_fresh_process("--probe", index)
