@@ -56,10 +56,12 @@ def copy_documents(base: Path, target: Path, copies: int, batch_docs: int = 40) 
 
     source, dest = open_index(base), open_index(target)
     manifest = {d.id: d for d in source.documents()}
-    done = set(dest.store.manifest()) if (target / "chroma").is_dir() else set()
-    # resumable, and able to follow a base index still being ingested: documents whose copies are all stored
-    # already are skipped
+    done = {i for i, d in dest.store.manifest().items() if d.status == "stored"} if (target / "chroma").is_dir() \
+        else set()
+    # resumable, and able to follow a base index still being ingested or to add copies: each copy of a document
+    # already stored is skipped
     ids = sorted(i for i in manifest if not all(f"{i}-copy{c}" in done for c in range(copies)))
+    n_written = 0
     started, before = time.perf_counter(), load()
     written = 0
     with dest.writing():
@@ -74,18 +76,21 @@ def copy_documents(base: Path, target: Path, copies: int, batch_docs: int = 40) 
                 batch = []
                 for doc_id, rows in by_doc.items():
                     new_id = f"{doc_id}-copy{copy}"
+                    if new_id in done:
+                        continue
                     doc = replace(manifest[doc_id], id=new_id, source=f"{manifest[doc_id].source}#copy{copy}")
                     new = [replace(passages[r], id=f"{new_id}:{passages[r].id.split(':', 1)[1]}", doc_id=new_id)
                            for r in rows]
                     batch.append((doc, new, vectors[rows]))
                 dest.store_documents(batch)
                 written += sum(len(b[1]) for b in batch)
+                n_written += len(batch)
             print(f"copied {start + len(docs)} of {len(ids)} documents x {copies} ({written} passages)",
                   file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     source.close()
     dest.close()
-    return {"documents": len(ids) * copies, "passages": written, "seconds": round(seconds, 1),
+    return {"documents": n_written, "passages": written, "base_documents": len(manifest), "seconds": round(seconds, 1),
             "passages_per_s": round(written / seconds, 1), "load_before": before, "load_after": load(),
             "note": REUSED}
 
