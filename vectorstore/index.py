@@ -52,7 +52,7 @@ RECHECK_SECONDS = 2.0  # how stale a reader may be before it looks at the manife
 # second Chroma client in the page (its first read loads the collection, hundreds of MB at 570,000 passages).
 # A long ingest still shows its documents this often.
 WRITER_GRACE_S = 10.0
-_LOCKED_HERE: set[Path] = set()  # index folders whose write lock this process holds (never wait for ourselves)
+_LOCKED_HERE: dict[Path, int] = {}  # index folders this process writes or waits to write (never wait for ourselves)
 READ_ATTEMPTS = 3  # a document another process keeps rewriting is read again this often, then left to the next check
 # A "storing" row older than this is a writer's crash: a Chroma server has no write lock, so `repair` leaves younger
 # ones alone (another machine may be storing that document right now).
@@ -467,14 +467,20 @@ class Index:
             yield
             return
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".write.lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            _LOCKED_HERE.add(self.path)
-            try:
-                yield
-            finally:
-                _LOCKED_HERE.discard(self.path)
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        # marked from before the lock is taken until after it is released: no reader in this process ever mistakes
+        # this writer for another process's
+        _LOCKED_HERE[self.path] = _LOCKED_HERE.get(self.path, 0) + 1
+        try:
+            with open(self.path / ".write.lock", "w") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+        finally:
+            _LOCKED_HERE[self.path] -= 1
+            if not _LOCKED_HERE[self.path]:
+                del _LOCKED_HERE[self.path]
 
     def store_document(self, doc: DocumentInfo, passages: list[Passage], vectors: np.ndarray) -> None:
         """Replace a document's passages as one unit: a crash part-way leaves a 'storing' row for `repair`."""
