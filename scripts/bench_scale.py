@@ -252,6 +252,7 @@ def main() -> int:
     ap.add_argument("--copy-only", action="store_true", help="write the copies, save their figures, stop (the copy "
                     "takes most of the run and does not depend on the search code: the rest can follow later)")
     ap.add_argument("--skip-page", action="store_true")
+    ap.add_argument("--page-only", action="store_true", help="only the page step, on WORK/scale-index, into --out")
     ap.add_argument("--out", type=Path, default=ROOT / "bench-results" / "scale.json")
     ap.add_argument("--build-cache", metavar="INDEX", help=argparse.SUPPRESS)
     ap.add_argument("--probe", metavar="INDEX", help=argparse.SUPPRESS)
@@ -270,6 +271,14 @@ def main() -> int:
         return 0
     if args.base is None or args.work is None:
         ap.error("--base and --work are needed")
+    if args.page_only:  # the page step again on the index an earlier run built (its other figures kept)
+        result = json.loads(args.out.read_text())
+        result["page"] = page_and_new_document(args.work / "scale-index", args.work)
+        result["page"]["page_only_run"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        args.out.write_text(json.dumps(result, indent=2))
+        args.out.with_suffix(".md").write_text(markdown(result))
+        print(markdown(result))
+        return 0
     index = args.work / "scale-index"
     result: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "load_before": load(),
                               "note": REUSED}
