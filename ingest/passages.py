@@ -97,16 +97,29 @@ def _split_block(block: Block, count: Callable[[str], int], max_tokens: int) -> 
     for s in block.spans:  # word-level spans keep page and offsets through the cut
         for m in re.finditer(r"\S+", s.text):
             words.append(Span(s.page, s.start + m.start(), s.start + m.end(), m.group()))
+    # Word-pieces never cross a space (the tokenizer splits on whitespace first), so a run of words counts the sum
+    # of its words' pieces: one count per distinct word instead of one of the whole growing run per word (a
+    # 300-word abstract was 300 counts of up to 300 words, most of a small document's ingest outside the model).
+    # The sum only decides when to look: each cut is confirmed by counting the run itself, as before.
+    sizes: dict[str, int] = {}
     pieces: list[list[Span]] = []
     current: list[Span] = []
+    tokens = 0
     for w in words:
-        trial = current + [w]
-        if current and count(" ".join(x.text for x in trial)) > max_tokens:
-            cut = _last_sentence_end(current)
-            pieces.append(current[:cut])
-            current = current[cut:] + [w]
-        else:
-            current = trial
+        size = sizes.get(w.text)
+        if size is None:
+            size = sizes[w.text] = count(w.text)
+        if current and tokens + size > max_tokens:
+            exact = count(" ".join(x.text for x in [*current, w]))
+            if exact > max_tokens:
+                cut = _last_sentence_end(current)
+                pieces.append(current[:cut])
+                current = current[cut:]
+                tokens = sum(sizes[x.text] for x in current)
+            else:  # a tokenizer whose pieces do cross spaces: keep the exact count of this run
+                tokens = exact - size
+        current.append(w)
+        tokens += size
     if current:
         pieces.append(current)
     return pieces

@@ -174,10 +174,11 @@ def ingest_paths(index: Index, paths: list[str | os.PathLike[str]], kind: str | 
     emit("files", {"total": len(files)})
     limits = index.settings.ingest
     with index.writing():
-        repaired = index.repair()
+        manifest = index.store.manifest()  # read once for both (11,000 documents: 2 s a read)
+        repaired = index.repair(manifest)
         if repaired:
             emit("repaired", {"files": repaired})
-        manifest = index.store.manifest()
+            manifest = index.store.manifest()
         todo: list[tuple[Path, str, bool]] = []
         for path in files:
             try:
@@ -198,8 +199,10 @@ def ingest_paths(index: Index, paths: list[str | os.PathLike[str]], kind: str | 
                 todo.append((path, digest, known is not None))
         if todo:
             _run(index, todo, kind, report, emit)
+            # the new documents into the search cache (one new segment) and its state saved, before the lock goes:
+            # a page waiting on this writer then loads them from disk instead of reading Chroma itself
+            index.warm_up()
     if todo:
-        index.warm_up()  # the new documents into the search cache (one new segment), now, not at the first search
         index.compact()  # and merge segments when there are many small ones (writers pay for it, not searches)
     return report
 

@@ -56,7 +56,12 @@ def copy_documents(base: Path, target: Path, copies: int, batch_docs: int = 40) 
 
     source, dest = open_index(base), open_index(target)
     manifest = {d.id: d for d in source.documents()}
-    ids = sorted(manifest)
+    done = {i for i, d in dest.store.manifest().items() if d.status == "stored"} if (target / "chroma").is_dir() \
+        else set()
+    # resumable, and able to follow a base index still being ingested or to add copies: each copy of a document
+    # already stored is skipped
+    ids = sorted(i for i in manifest if not all(f"{i}-copy{c}" in done for c in range(copies)))
+    n_written = 0
     started, before = time.perf_counter(), load()
     written = 0
     with dest.writing():
@@ -71,18 +76,21 @@ def copy_documents(base: Path, target: Path, copies: int, batch_docs: int = 40) 
                 batch = []
                 for doc_id, rows in by_doc.items():
                     new_id = f"{doc_id}-copy{copy}"
+                    if new_id in done:
+                        continue
                     doc = replace(manifest[doc_id], id=new_id, source=f"{manifest[doc_id].source}#copy{copy}")
                     new = [replace(passages[r], id=f"{new_id}:{passages[r].id.split(':', 1)[1]}", doc_id=new_id)
                            for r in rows]
                     batch.append((doc, new, vectors[rows]))
                 dest.store_documents(batch)
                 written += sum(len(b[1]) for b in batch)
+                n_written += len(batch)
             print(f"copied {start + len(docs)} of {len(ids)} documents x {copies} ({written} passages)",
                   file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     source.close()
     dest.close()
-    return {"documents": len(ids) * copies, "passages": written, "seconds": round(seconds, 1),
+    return {"documents": n_written, "passages": written, "base_documents": len(manifest), "seconds": round(seconds, 1),
             "passages_per_s": round(written / seconds, 1), "load_before": before, "load_after": load(),
             "note": REUSED}
 
@@ -202,7 +210,8 @@ def markdown(r: dict[str, Any]) -> str:
     lines = [f"# Scale benchmark {r['started']}", "", f"{r['copy']['note']}.", ""]
     c, b, p = r["copy"], r["cache_build"], r["probe"]
     lines += [f"- copies: {c['documents']} documents, {c['passages']} passages written in {c['seconds']} s "
-              f"({c['passages_per_s']}/s; load {c['load_before'][0]}-{c['load_after'][0]})",
+              f"({c['passages_per_s']}/s; load {c['load_before'][0]}-{c['load_after'][0]})"
+              + (" (an earlier --copy-only run)" if c.get("earlier_run") else ""),
               f"- search cache built from Chroma by a fresh process: {b['seconds']} s, peak {b['peak_rss_mb']} MB, "
               f"{b['cache_mb']} MB on disk (load {b['load_before'][0]}-{b['load_after'][0]})"]
     if "error" not in p:
@@ -238,8 +247,12 @@ def main() -> int:
     ap.add_argument("--base", type=Path, help="an index of the Ofsted texts")
     ap.add_argument("--work", type=Path, help="where the scaled index is built (kept)")
     ap.add_argument("--copies", type=int, default=10)
-    ap.add_argument("--skip-copy", action="store_true", help="WORK/scale-index exists already")
+    ap.add_argument("--skip-copy", action="store_true", help="WORK/scale-index exists already (the copy's figures are "
+                    "taken from --out when an earlier --copy-only run wrote them)")
+    ap.add_argument("--copy-only", action="store_true", help="write the copies, save their figures, stop (the copy "
+                    "takes most of the run and does not depend on the search code: the rest can follow later)")
     ap.add_argument("--skip-page", action="store_true")
+    ap.add_argument("--page-only", action="store_true", help="only the page step, on WORK/scale-index, into --out")
     ap.add_argument("--out", type=Path, default=ROOT / "bench-results" / "scale.json")
     ap.add_argument("--build-cache", metavar="INDEX", help=argparse.SUPPRESS)
     ap.add_argument("--probe", metavar="INDEX", help=argparse.SUPPRESS)
@@ -258,6 +271,14 @@ def main() -> int:
         return 0
     if args.base is None or args.work is None:
         ap.error("--base and --work are needed")
+    if args.page_only:  # the page step again on the index an earlier run built (its other figures kept)
+        result = json.loads(args.out.read_text())
+        result["page"] = page_and_new_document(args.work / "scale-index", args.work)
+        result["page"]["page_only_run"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        args.out.write_text(json.dumps(result, indent=2))
+        args.out.with_suffix(".md").write_text(markdown(result))
+        print(markdown(result))
+        return 0
     index = args.work / "scale-index"
     result: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "load_before": load(),
                               "note": REUSED}
@@ -270,10 +291,16 @@ def main() -> int:
             args.out.with_suffix(".md").write_text(markdown(result))
 
     print(REUSED, file=sys.stderr)
-    result["copy"] = copy_documents(args.base, index, args.copies) if not args.skip_copy else \
+    earlier = json.loads(args.out.read_text()).get("copy") if args.skip_copy and args.out.is_file() else None
+    if earlier:
+        earlier["earlier_run"] = True
+    result["copy"] = copy_documents(args.base, index, args.copies) if not args.skip_copy else earlier or \
         {"note": REUSED, "documents": "-", "passages": "-", "seconds": "-", "passages_per_s": "-",
          "load_before": [0], "load_after": [0]}
     save()
+    if args.copy_only:
+        print(json.dumps(result["copy"]))
+        return 0
     result["cache_build"] = build_cache(index)
     save()
     result["probe"] = in_fresh_process("--probe", index)

@@ -157,10 +157,17 @@ class Lexical:
                 start, end = part.span(term)
                 if end == start:
                     continue
-                rows = offset + np.asarray(part.rows[start:end], dtype=np.int64)
+                rows = np.asarray(part.rows[start:end])  # int32 indexes as well: no int64 copy of a long list
+                if offset:
+                    rows = rows + offset
                 tf = np.asarray(part.tf[start:end], dtype=np.float64)
-                weight = (np.float64(idf) * (tf / (self._norm[rows] + tf))).astype(np.float32)
-                scores[rows] += weight  # a term's rows are distinct, so no np.add.at is needed
+                # idf * (tf / (norm + tf)) in the same float64 operations, in place: a common word's list is a
+                # third of 570,000 rows, and each temporary array was a pass over it
+                weight = self._norm[rows]
+                weight += tf
+                np.divide(tf, weight, out=weight)
+                weight *= np.float64(idf)
+                scores[rows] += weight.astype(np.float32)  # a term's rows are distinct, so no np.add.at is needed
         if self.live is not None:
             scores *= self.live
         if mask is not None:

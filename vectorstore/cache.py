@@ -30,7 +30,7 @@ from vectorstore.bm25 import Lexical
 from vectorstore.columns import from_metadata, to_metadata
 from vectorstore.dense import Dense
 from vectorstore.records import DocumentInfo, Passage
-from vectorstore.segments import Segment, boilerplate_flags, read_segment_docs
+from vectorstore.segments import Segment, common_runs, read_segment_docs, sum_run_counts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,7 +40,6 @@ DEAD = "\x00removed"  # the document id of rows whose document was since replace
 SMALL_SEGMENTS = 4  # more small segments than this beside the biggest: merge them
 SMALL_SHARE = 0.10  # small segments holding more than this share of the biggest's rows: merge all
 DEAD_SHARE = 0.20  # more than this share of rows replaced or removed: merge all
-EXACT_BOILERPLATE_ROWS = 200_000  # up to this many rows, boilerplate is judged across all segments on each change
 GARBAGE_AFTER_S = 120.0  # a segment no state names is deleted after this long (another process may be writing its)
 
 
@@ -116,6 +115,7 @@ class SearchCache:
         ids: list[str] = []
         position: dict[str, int] = {}
         codes = []
+        self._dead_docs: list[frozenset[int]] = []  # per segment, its documents (by position) no longer served
         for seg in self.segments:
             local = np.full(len(seg.docs) + 1, -1, dtype=np.int32)
             for i, d in enumerate(seg.docs):
@@ -123,6 +123,7 @@ class SearchCache:
                     position[d.id] = len(ids)
                     ids.append(d.id)
                     local[i] = position[d.id]
+            self._dead_docs.append(frozenset(np.flatnonzero(local[:-1] < 0).tolist()))
             codes.append(local[seg.doc_code])
         codes_all = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
         dead = codes_all < 0
@@ -140,19 +141,18 @@ class SearchCache:
         self.boilerplate = self._boilerplate()
 
     def _boilerplate(self) -> np.ndarray:
+        """Boilerplate judged across every live row, exactly as one segment of the whole index would judge it: the
+        common runs come from each segment's own run counts added up (a segment with replaced documents counts its
+        live ones again, once), and each segment keeps its flags for as long as its own common runs stay the same.
+        So one more document costs its own segment's judgement, not the whole index's (at 142,000 passages the
+        judgement from scratch took tens of seconds of each refresh)."""
         import numpy as np
 
         if not self.segments:
             return np.zeros(0, dtype=bool)
-        if (len(self.segments) == 1 and self.live is None) or self.n_rows > EXACT_BOILERPLATE_ROWS:
-            flags = np.concatenate([s.boilerplate for s in self.segments])  # as each segment was judged
-        else:  # judged afresh across every live row: the same flags as one segment of the whole index
-            run_ptr = np.zeros(self.n_rows + 1, dtype=np.int64)
-            parts = []
-            for seg, offset in zip(self.segments, self.offsets, strict=True):
-                run_ptr[offset + 1:offset + seg.n + 1] = seg.run_ptr[1:] + run_ptr[offset]
-                parts.append(np.asarray(seg.run_hash))
-            flags = boilerplate_flags(np.concatenate(parts), run_ptr, self.doc_code, self.live, len(self.docs))
+        counts = sum_run_counts([s.live_runs(dead) for s, dead in zip(self.segments, self._dead_docs, strict=True)])
+        common = common_runs(*counts, len(self.docs))
+        flags = np.concatenate([s.boilerplate_against(common) for s in self.segments])
         # cover pages and back matter (copyright, licence, contact blocks), whatever the corpus: demoted like shared
         # template text, and never quoted
         flags = flags | np.concatenate([s.not_quoted() for s in self.segments])
@@ -183,20 +183,31 @@ class SearchCache:
 
         got = self.views.get(f"column:{name}")
         if got is None:
-            got = self.views[f"column:{name}"] = np.concatenate([s.table.numbers(name) for s in self.segments]) \
-                if self.segments else np.zeros(0, dtype=np.int64)
+            got = self.views[f"column:{name}"] = self.per_segment(f"column:{name}", lambda s: s.table.numbers(name),
+                                                                  np.int64)
         return got  # type: ignore[no-any-return]
+
+    def per_segment(self, key: str, derive: Any, dtype: Any) -> np.ndarray:
+        """An array over every row, laid end to end from each segment's own (derived once per segment and kept with
+        it: a segment never changes, so a new view after one more document derives only the new segment's)."""
+        import numpy as np
+
+        parts = []
+        for seg in self.segments:
+            part = seg.derived.get(key)
+            if part is None:
+                part = seg.derived[key] = derive(seg)
+            parts.append(part)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
     def framing(self) -> np.ndarray:
         """Whether each row is framing text (introduction, method, terms of reference, definitions; see
         `vectorstore.sections.passage_role`)."""
-        import numpy as np
 
         got = self.views.get("framing")
         if got is None:
-            got = self.views["framing"] = np.concatenate([s.table.equals("role", ("framing",))
-                                                          for s in self.segments]) \
-                if self.segments else np.zeros(0, dtype=bool)
+            got = self.views["framing"] = self.per_segment("framing", lambda s: s.table.equals("role", ("framing",)),
+                                                           bool)
         return got  # type: ignore[no-any-return]
 
     def rows_naming(self, name: str) -> set[int]:

@@ -139,10 +139,21 @@ class StringColumn:
         offsets = np.asarray(self.offsets)
         lengths = np.diff(offsets)
         out = np.zeros(len(self), dtype=bool)
+        blob = np.frombuffer(self.blob, dtype=np.uint8) if len(self.blob) else np.zeros(0, np.uint8)
         for value in values:
-            wanted = value.encode("utf-8")
-            for i in np.flatnonzero(lengths == len(wanted)):
-                out[i] = bytes(self.blob[int(offsets[i]):int(offsets[i + 1])]) == wanted
+            wanted = np.frombuffer(value.encode("utf-8"), dtype=np.uint8)
+            rows = np.flatnonzero(lengths == len(wanted))
+            if not len(rows):
+                continue
+            if not len(wanted):
+                out[rows] = True
+                continue
+            # the candidates' bytes side by side, compared at once: a loop over 570,000 roles of the same length
+            # ("finding" and "framing") took a second at each new view of the index
+            for chunk in range(0, len(rows), 65536):
+                part = rows[chunk:chunk + 65536]
+                got = blob[offsets[part][:, None] + np.arange(len(wanted))]
+                out[part] = (got == wanted).all(axis=1)
         return out if self.nulls is None else out & ~self.nulls
 
     @classmethod

@@ -46,6 +46,13 @@ if TYPE_CHECKING:
     from vectorstore.embedding import Embedder
 
 RECHECK_SECONDS = 2.0  # how stale a reader may be before it looks at the manifest again
+# While another process holds the index folder's write lock (an ingest), a reader that sees Chroma change keeps its
+# view for up to this long rather than reading the new documents from Chroma itself: the writer builds their
+# segment and saves the cache state before it lets go of the lock, and loading that from disk is cheaper than a
+# second Chroma client in the page (its first read loads the collection, hundreds of MB at 570,000 passages).
+# A long ingest still shows its documents this often.
+WRITER_GRACE_S = 10.0
+_LOCKED_HERE: dict[Path, int] = {}  # index folders this process writes or waits to write (never wait for ourselves)
 READ_ATTEMPTS = 3  # a document another process keeps rewriting is read again this often, then left to the next check
 # A "storing" row older than this is a writer's crash: a Chroma server has no write lock, so `repair` leaves younger
 # ones alone (another machine may be storing that document right now).
@@ -95,6 +102,7 @@ class Index:
         self._checked = 0.0
         self._refreshes = 0
         self._merging = False
+        self._waiting_since: float | None = None
         self._closed = False
         self._lock = threading.RLock()
         state = self._fresh_state()
@@ -274,6 +282,9 @@ class Index:
         if self._cache is not None and generation is not None and self._cache.generation == generation:
             return
         state = self._folder.read_state() if self._folder is not None else None
+        fresh = state is not None and generation is not None and state.generation == generation
+        if not fresh and self._cache is not None and self._wait_for_writer(now):
+            return
         if state is not None and generation is not None and state.generation == generation and \
                 state.identity == self.embedding_id and (self._cache is None or
                                                          set(state.segments) != self._segment_names()):
@@ -296,6 +307,16 @@ class Index:
                            generation)
         self._install(view)
         self._save_state(view)
+
+    def _wait_for_writer(self, now: float) -> bool:
+        """Whether to keep the current view a little longer: another process is writing this index folder (see
+        WRITER_GRACE_S)."""
+        if self.path is None or self.server or self.path in _LOCKED_HERE or not _write_locked(self.path):
+            self._waiting_since = None
+            return False
+        if self._waiting_since is None:
+            self._waiting_since = now
+        return now - self._waiting_since < WRITER_GRACE_S
 
     def _segment_names(self) -> set[str]:
         return {s.name for s in self._cache.segments} if self._cache is not None else set()
@@ -446,12 +467,20 @@ class Index:
             yield
             return
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".write.lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        # marked from before the lock is taken until after it is released: no reader in this process ever mistakes
+        # this writer for another process's
+        _LOCKED_HERE[self.path] = _LOCKED_HERE.get(self.path, 0) + 1
+        try:
+            with open(self.path / ".write.lock", "w") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+        finally:
+            _LOCKED_HERE[self.path] -= 1
+            if not _LOCKED_HERE[self.path]:
+                del _LOCKED_HERE[self.path]
 
     def store_document(self, doc: DocumentInfo, passages: list[Passage], vectors: np.ndarray) -> None:
         """Replace a document's passages as one unit: a crash part-way leaves a 'storing' row for `repair`."""
@@ -489,11 +518,12 @@ class Index:
         self._checked = 0.0
         return doc
 
-    def repair(self) -> list[str]:
+    def repair(self, manifest: dict[str, DocumentInfo] | None = None) -> list[str]:
         """Undo half-finished writes: drop documents not fully stored and passages no stored document owns. On a
         Chroma server other machines may be storing right now, so only rows older than SERVER_REPAIR_AFTER_S are
-        repaired there, and no orphan scan is made (orphans only come from a crash inside a batch delete)."""
-        manifest = self.store.manifest()
+        repaired there, and no orphan scan is made (orphans only come from a crash inside a batch delete).
+        `manifest`: Chroma's manifest as the caller just read it (under the write lock), to save a second read."""
+        manifest = self.store.manifest() if manifest is None else manifest
         stored = {i for i, d in manifest.items() if d.status == "stored"}
         repaired = []
         for doc_id, doc in manifest.items():
@@ -502,13 +532,30 @@ class Index:
                 self.store.delete_document(doc_id)
                 repaired.append(doc.source)
         expected = sum(manifest[i].passages for i in stored)
-        if not self.server and self.store.count() != expected:
+        # Orphans only come from a crash inside a batch delete, and such a crash leaves its document's row short
+        # of "stored" until the repair that finishes it: so the count (3 s at 559,000 passages, most of adding one
+        # document) is needed only when some row was not stored.
+        if not self.server and len(stored) < len(manifest) and self.store.count() != expected:
             # orphans from a crash inside a batch delete; paging is consistent here: we hold the folder's write lock
             orphans = [i for ids, _, metas, _ in self.store.iter_passages(with_vectors=False)
                        for i, m in zip(ids, metas, strict=True) if m.get("doc_id") not in manifest]
             self.store.delete_passages(orphans)
         self._checked = 0.0
         return repaired
+
+
+def _write_locked(path: Path) -> bool:
+    """Whether another process holds the index folder's write lock now."""
+    try:
+        with open(path / ".write.lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
 
 
 def _older_than(stamp: str | None, seconds: float) -> bool:

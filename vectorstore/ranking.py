@@ -36,6 +36,7 @@ from vectorstore.query import (
 )
 from vectorstore.records import DocumentInfo, Explanation, Hit, SearchFilters
 from vectorstore.search import (
+    RowValues,
     category_confidence,
     dense_ranking,
     document_codes,
@@ -176,7 +177,7 @@ def _explained(corpus: Corpus, vector: np.ndarray, probes: dict[str, tuple[Categ
 
 def _fused(corpus: Corpus, query: str, vector: np.ndarray, k: int, filters: SearchFilters,
            settings: SearchSettings) -> tuple[list[tuple[int, float]], dict[int, list[tuple[str, int]]],
-                                              dict[int, float], QueryHints]:
+                                              RowValues | dict[int, float], QueryHints]:
     """The k best rows with fused scores, the lists each row was found in, the boosts, and the query's hints."""
     cache, docs, embed = corpus.cache, corpus.docs, corpus.encode_query
     mask = filter_mask(cache, docs, filters)
@@ -192,14 +193,14 @@ def _fused(corpus: Corpus, query: str, vector: np.ndarray, k: int, filters: Sear
         # young people" are far apart for the model, "… online? internet" less so (measured: recall@5 +0.02 on
         # the samples; the Ofsted set's "get online" question now cited)
         lists.append(("dense:thesaurus", settings.dense_weight, dense_ranking(cache, embed(expanded), n, mask)))
-    bonus: dict[int, float] = {}
+    bonus: RowValues | dict[int, float] = {}
     named_rows: np.ndarray | None = None
     topic_vector = vector
     if not hints.is_empty():
-        boost_mask, bonus = _boosts(cache, docs, hints, mask)
-        if bonus:  # only the documents matching most of what is named: "Ofsted" alone matches every letter
-            top = max(bonus.values())
-            boost_mask &= _rows_with(boost_mask, bonus, top)
+        boost_mask, boosted = _boosts(cache, docs, hints, mask)
+        bonus = boosted
+        if boosted:  # only the documents matching most of what is named: "Ofsted" alone matches every letter
+            boost_mask &= _rows_with(boost_mask, boosted, boosted.max())
         if boost_mask.any() and boost_mask.sum() < (mask.sum() if mask is not None else len(boost_mask)):
             # the named documents' own best passages join the candidates
             topic = strip_named(query, hints)
@@ -251,11 +252,11 @@ def _dense(corpus: Corpus, vector: np.ndarray, n: int, mask: np.ndarray | None, 
     return dense_ranking(cache, vector, n, mask)
 
 
-def _rows_with(rows: np.ndarray, bonus: dict[int, float], value: float) -> np.ndarray:
+def _rows_with(rows: np.ndarray, bonus: RowValues, value: float) -> np.ndarray:
     import numpy as np
 
     out = np.zeros_like(rows)
-    out[[r for r, b in bonus.items() if b >= value - 1e-9]] = True
+    out[bonus.rows_at_least(value - 1e-9)] = True
     return out
 
 
@@ -269,7 +270,7 @@ def _council_dated(d: DocumentInfo, hints: QueryHints) -> bool:
 
 
 def _boosts(cache: SearchCache, docs: dict[str, DocumentInfo], hints: QueryHints, mask: np.ndarray | None,
-            ) -> tuple[np.ndarray, dict[int, float]]:
+            ) -> tuple[np.ndarray, RowValues]:
     """Rows of documents matching what the query names, and each row's bonus (tiers above any RRF score)."""
     import numpy as np
 
@@ -296,8 +297,7 @@ def _boosts(cache: SearchCache, docs: dict[str, DocumentInfo], hints: QueryHints
     ids, codes = document_codes(cache)
     by_code = np.array([doc_bonus.get(d, 0.0) for d in ids], dtype=np.float64)
     picked = np.flatnonzero(rows)
-    bonus = dict(zip(picked.tolist(), by_code[codes[picked]].tolist(), strict=True))
-    return rows, bonus
+    return rows, RowValues(picked, by_code[codes[picked]])
 
 
 # -- latent-conditions questions -----------------------------------------------------------------------------------

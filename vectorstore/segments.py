@@ -72,6 +72,13 @@ class Segment:
     id_order: np.ndarray  # int32: ... and its row
     created: float = field(default_factory=time.time)
     _not_quoted: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Derived per segment and kept while it lives (a segment never changes): boilerplate flags by the common runs
+    # they were judged against, live run counts by the documents since replaced, and arrays searches derive from
+    # the columns (`derived`), so a new view of the index after one more document recomputes only the new segment.
+    _flags: dict[bytes, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _live_runs: dict[frozenset[int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False,
+                                                                            compare=False)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -89,6 +96,34 @@ class Segment:
         if self._not_quoted is None:
             self._not_quoted = self.table.equals("role", NOT_QUOTED)
         return self._not_quoted
+
+    def live_runs(self, dead: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
+        """This segment's distinct runs and in how many of its documents each occurs, leaving out the documents
+        `dead` (by position in `docs`: since replaced or removed)."""
+        import numpy as np
+
+        if not dead:
+            return self.run_values, self.run_docs
+        got = self._live_runs.get(dead)
+        if got is None:
+            row_of_run = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.run_ptr))
+            doc_of_run = self.doc_code[row_of_run]
+            keep = ~_is_member(np.array(sorted(dead), dtype=doc_of_run.dtype), doc_of_run)
+            got = self._live_runs[dead] = _distinct_runs(np.asarray(self.run_hash)[keep], None, doc_of_run[keep])
+        return got
+
+    def boilerplate_against(self, common: np.ndarray) -> np.ndarray:
+        """Each row's boilerplate flag when the runs `common` (sorted, 40-bit) are the common ones across the
+        index. A row's flag depends only on which of this segment's own runs are common, so the flags are kept by
+        that subset: a new document elsewhere rarely changes it, and then nothing here is judged again."""
+        import numpy as np
+
+        own = self.run_values[_is_member(common, self.run_values)]
+        key = _runs_key(own)
+        got = self._flags.get(key)
+        if got is None:
+            got = self._flags[key] = rows_with_common_runs(np.asarray(self.run_hash), self.run_ptr, own)
+        return got
 
     def row_of(self, passage_id: str) -> int | None:
         import numpy as np
@@ -143,9 +178,13 @@ class Segment:
             run_ptr=run_ptr, run_hash=run_hash, run_values=run_values, run_docs=run_docs,
             boilerplate=np.zeros(len(passages), dtype=bool), id_hash=ids[id_order], id_order=id_order)
         segment.categories = list(categories)
-        segment.boilerplate = boilerplate_flags(run_hash, run_ptr, doc_code, None,
-                                                n_docs, _run_counts(run_values, run_docs, others))
+        segment._judge(common_runs(*_run_counts(run_values, run_docs, others), n_docs))
         return segment
+
+    def _judge(self, common: np.ndarray) -> None:
+        """Set `boilerplate` against these common runs (a subset of this segment's own), and remember it."""
+        self.boilerplate = rows_with_common_runs(self.run_hash, self.run_ptr, common)
+        self._flags[_runs_key(common)] = self.boilerplate
 
     @classmethod
     def merge(cls, parts: list[tuple[Segment, np.ndarray]], n_docs: int) -> Segment:
@@ -193,7 +232,7 @@ class Segment:
         ids = np.fromiter((stable_hash(table.value("id", i)) for i in range(table.n)), dtype=np.uint64,
                           count=table.n)
         id_order = np.argsort(ids, kind="stable").astype(np.int32)
-        return cls(
+        merged = cls(
             name=f"seg-{uuid.uuid4().hex[:12]}", docs=doc_list, doc_code=doc_code, table=table,
             vectors=np.concatenate(vectors), codes=np.concatenate(codes, axis=1),
             postings=Postings.merge([(seg.postings, np.asarray(rows)) for seg, rows in parts]),
@@ -204,8 +243,9 @@ class Segment:
             tag_confidence=np.concatenate([t[4] for t in tag_parts]),
             month_ptr=_pointers(np.concatenate(month_counts)), month_code=np.concatenate(month_codes),
             run_ptr=run_ptr, run_hash=run_hash, run_values=run_values, run_docs=run_docs,
-            boilerplate=boilerplate_flags(run_hash, run_ptr, doc_code, None, n_docs, (run_values, run_docs)),
-            id_hash=ids[id_order], id_order=id_order)
+            boilerplate=np.zeros(table.n, dtype=bool), id_hash=ids[id_order], id_order=id_order)
+        merged._judge(common_runs(run_values, run_docs, n_docs))
+        return merged
 
     # -- on disk -----------------------------------------------------------------------------------------------------
     _ARRAYS = ("doc_code", "vectors", "codes", "tag_row", "tag_category", "tag_level", "tag_polarity",
@@ -226,6 +266,7 @@ class Segment:
             kinds = self.table.save(tmp, "passage")
             meta = {"version": SEGMENT_VERSION, "name": self.name, "rows": self.n, "created": self.created,
                     "categories": self.categories, "columns": kinds,
+                    "boilerplate_key": next((k.hex() for k, v in self._flags.items() if v is self.boilerplate), None),
                     "docs": [to_metadata(d) for d in self.docs]}
             (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")  # last
             tmp.rename(root / self.name)
@@ -246,10 +287,13 @@ class Segment:
         for small in ("doc_code", "boilerplate", "run_values", "run_docs", "id_hash", "id_order", "codes"):
             arrays[small] = np.array(arrays[small])  # read on every search or state change: held in memory
         docs = [from_metadata(DocumentInfo, d) for d in meta["docs"]]
-        return cls(name=meta["name"], docs=docs, table=Table.load(Passage, folder, "passage", meta["columns"],
-                                                                  meta["rows"]),
-                   postings=Postings.load(folder), categories=list(meta["categories"]), created=meta["created"],
-                   **arrays)
+        segment = cls(name=meta["name"], docs=docs, table=Table.load(Passage, folder, "passage", meta["columns"],
+                                                                     meta["rows"]),
+                      postings=Postings.load(folder), categories=list(meta["categories"]), created=meta["created"],
+                      **arrays)
+        if meta.get("boilerplate_key"):  # judged when written: a view with the same common runs need not judge again
+            segment._flags[bytes.fromhex(meta["boilerplate_key"])] = segment.boilerplate
+        return segment
 
 
 def read_segment_docs(folder: Path) -> list[DocumentInfo] | None:
@@ -309,11 +353,71 @@ def boilerplate_flags(run_hash: np.ndarray, run_ptr: np.ndarray, doc_code: np.nd
         keep = live[row_of_run]
         run_hash, row_of_run = run_hash[keep], row_of_run[keep]
     values, docs = counts if counts is not None else _distinct_runs(run_hash, None, doc_code[row_of_run])
-    common = values[docs >= max(3, int(0.1 * n_docs))]
-    is_common = np.isin(run_hash >> np.uint64(64 - _HASH_BITS), common)
+    return rows_with_common_runs(run_hash, run_ptr, common_runs(values, docs, n_docs), row_of_run)
+
+
+def common_runs(values: np.ndarray, docs: np.ndarray, n_docs: int) -> np.ndarray:
+    """The runs (sorted, 40-bit) found in at least max(3, 10% of) the `n_docs` documents."""
+    return values[docs >= max(3, int(0.1 * n_docs))] if n_docs >= 4 else values[:0]
+
+
+def rows_with_common_runs(run_hash: np.ndarray, run_ptr: np.ndarray, common: np.ndarray,
+                          row_of_run: np.ndarray | None = None) -> np.ndarray:
+    """Rows with at least 4 runs, 60% of them `common`: boilerplate (`row_of_run` defaults to every run's row)."""
+    import numpy as np
+
+    n = len(run_ptr) - 1
+    if row_of_run is None:
+        row_of_run = np.repeat(np.arange(n, dtype=np.int64), np.diff(run_ptr))
+    is_common = _is_member(common, run_hash >> np.uint64(64 - _HASH_BITS))
     total = np.bincount(row_of_run, minlength=n)
     shared = np.bincount(row_of_run, weights=is_common.astype(np.float64), minlength=n)
     return (total >= 4) & (shared >= 0.6 * np.maximum(total, 1))
+
+
+def sum_run_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct runs and document counts of several segments added up (each document is live in one segment, so
+    the sums are the counts over the whole index)."""
+    import numpy as np
+
+    if not parts:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int32)
+    values = np.concatenate([v for v, _ in parts])
+    docs = np.concatenate([d for _, d in parts]).astype(np.int64)
+    order = np.argsort(values, kind="stable")
+    values, docs = values[order], docs[order]
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]])) if len(values) else \
+        np.zeros(0, np.int64)
+    return values[starts], np.add.reduceat(docs, starts).astype(np.int32) if len(starts) else docs.astype(np.int32)
+
+
+def _runs_key(runs: np.ndarray) -> bytes:
+    import numpy as np
+
+    return hashlib.blake2b(np.ascontiguousarray(runs, dtype=np.uint64).tobytes(), digest_size=16).digest()
+
+
+def _sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_counts=True) by sorting: numpy 2.4's np.unique takes a hash path for integers that
+    is ~20x slower here (1.9 s against 0.09 s for 1.5M uint64), and this runs on every new view of the index."""
+    import numpy as np
+
+    s = np.sort(values)
+    if not len(s):
+        return s, np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
+    return s[starts], np.diff(np.append(starts, len(s)))
+
+
+def _is_member(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Whether each of `x` is in `sorted_values` (binary search: no sort of `x`, unlike np.isin)."""
+    import numpy as np
+
+    if not len(sorted_values):
+        return np.zeros(len(x), dtype=bool)
+    at = np.searchsorted(sorted_values, x)
+    at[at == len(sorted_values)] = 0
+    return sorted_values[at] == x
 
 
 def _distinct_runs(run_hash: np.ndarray, run_ptr: np.ndarray | None, doc_of: np.ndarray,
@@ -325,8 +429,8 @@ def _distinct_runs(run_hash: np.ndarray, run_ptr: np.ndarray | None, doc_of: np.
     if run_ptr is not None:
         doc_of = np.repeat(np.asarray(doc_of, dtype=np.int64), np.diff(run_ptr))
     shift = np.uint64(64 - _HASH_BITS)
-    pairs = np.unique((run_hash >> shift << shift) | doc_of.astype(np.uint64))
-    values, docs = np.unique(pairs >> shift, return_counts=True)
+    pairs, _ = _sorted_unique((run_hash >> shift << shift) | doc_of.astype(np.uint64))
+    values, docs = _sorted_unique(pairs >> shift)
     return values, docs.astype(np.int32)
 
 
