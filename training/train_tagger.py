@@ -5,7 +5,8 @@ The model: for each taxonomy category, a logistic regression over the sentence's
 hand-written patterns become one vote among the features, not the decision). It is fitted on the `train` part;
 `dev` chooses each category's threshold and calibrates the confidences (one Platt scaling over all categories,
 so that a tag at 0.9 is right about nine times in ten on dev); `test` is scored once, printed, and recorded in the
-model's manifest. Polarity: a second logistic regression over the same features (positive against negative
+model's manifest. Sentences `tagger.is_framing_sentence` reads as method or definition get no tags, as at
+inference. Polarity: a second logistic regression over the same features (positive against negative
 mentions), chosen against the patterns' polarity on dev.
 
 Inference needs only numpy (vectorstore/taxonomy/learned.py reads the arrays written here); scikit-learn is needed
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from training.splits import split_of  # noqa: E402
 from vectorstore.taxonomy.learned import MODEL_DIR, Features, pattern_features  # noqa: E402
-from vectorstore.taxonomy.tagger import pattern_tags  # noqa: E402
+from vectorstore.taxonomy.tagger import is_framing_sentence, pattern_tags  # noqa: E402
 
 DATA = ROOT / "training" / "data"
 # Every labelled-sentence file (several labellers, each blind to our code) and the older hand-labelled set.
@@ -102,6 +103,8 @@ def main() -> None:
     calib = LogisticRegression(C=1e6, max_iter=1000).fit(raw[dv].reshape(-1, 1), y[dv].reshape(-1))
     a, b = float(calib.coef_[0, 0]), float(calib.intercept_[0])
     conf = 1.0 / (1.0 + np.exp(-(a * raw + b)))
+    # Framing sentences (method, definitions, a review's scope) get no tags at inference (tagger.py), so none here.
+    conf[np.array([is_framing_sentence(t) for t in texts])] = 0.0
     grid = np.round(np.arange(0.10, 0.91, 0.05), 2)
     thresholds = []
     for j in range(len(cats)):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "CUES",
+    "DEFINITION_OR_SCOPE",
     "EXCLUSIONS",
     "IMPROVEMENT_ITEM",
     "METHOD_SENTENCE",
@@ -377,6 +378,23 @@ METHOD_SENTENCE = re.compile(
     r"the terms of reference|the aim (?:is|was) to|the inspectors were|his majesty|her majesty|"
     r"inspectors (?:evaluated|were)|the lead inspector|we (?:looked|reviewed)|"
     r"(?:most of )?the work was done|two practitioner learning events)",
+    re.IGNORECASE,
+)
+
+# Definitions, theory and the scope of a review, which state no condition of this case or service (LABELLING.md's
+# "no label"): "Workload is defined as…", "Reason describes…", "This review was commissioned…", "The methodology…".
+# With METHOD_SENTENCE, the learned tagger's gate for sentences read alone (`latent tag` has no section to go by);
+# on the labelled train and dev parts the gate (with its exceptions in tagger.py) takes 233 sentences, none labelled.
+DEFINITION_OR_SCOPE = re.compile(
+    # the term defined opens the sentence: "Caseloads are too high and workload is defined as…" is a finding
+    r"^(?:[\w’'-]+ ){1,4}(?:(?:is|are) (?:defined|understood) as|is a term)\b|"
+    r"^(?:[\w’'-]+ ){1,4}refers? to (?:the|a|any)\b(?![^.]{0,40}\b(?:delay|lack|absence|failure|high|low)\b)|"
+    r"^(?:reason|vincent|munro|the swiss cheese model|latent conditions|active failures) "
+    r"(?:describes?|argues?|distinguish(?:es)?|identifie[sd]|is|are)\b|"
+    r"^(?:this|the) (?:review|serious case review|practice review|local child safeguarding practice review|report|"
+    r"rapid review) (?:was|has been|is being) (?:commissioned|conducted|undertaken|carried out|written)\b|"
+    r"^(?:the )?(?:methodology|method|review period|scope of the review|purpose of (?:the|this) review)\b|"
+    r"^information (?:was|has been) (?:gathered|obtained|collected|drawn)\b",
     re.IGNORECASE,
 )
 

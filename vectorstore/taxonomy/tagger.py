@@ -19,6 +19,7 @@ from vectorstore.taxonomy.categories import load_taxonomy
 from vectorstore.taxonomy.patterns import (
     BURDENS,
     CUES,
+    DEFINITION_OR_SCOPE,
     DIMINISHERS,
     EXCLUSIONS,
     IMPROVEMENT_ITEM,
@@ -29,7 +30,7 @@ from vectorstore.taxonomy.patterns import (
     has_finite_verb,
 )
 
-__all__ = ["THRESHOLD", "pattern_tags", "tag_passage", "tag_sentence", "tag_sentences"]
+__all__ = ["THRESHOLD", "is_framing_sentence", "pattern_tags", "tag_passage", "tag_sentence", "tag_sentences"]
 
 # Evidence needed to tag: one strong pattern (0.55+) or two weak ones together (0.45 and 0.45 make 0.70).
 THRESHOLD = 0.55
@@ -218,13 +219,30 @@ def pattern_tags(texts: list[str]) -> list[list[Tag]]:
     return [pattern_tag(text) for text in texts]
 
 
+# A method or definition opening followed by a turn states a finding after all ("The aim was to bring help closer
+# to families, but the new arrangements are not yet fully embedded"); "Section 47 enquiries…" is not a section.
+_FINDING_AFTER_ALL = re.compile(r"\b(?:but|however|although|yet)\b|^section (?:17|20|31|47)\b", re.IGNORECASE)
+
+
+def is_framing_sentence(text: str) -> bool:
+    """Does this sentence describe the inspection or review itself, or define a term, rather than state a finding?
+    Such sentences get no tags, even read alone (`latent tag`), where the passage's role is not known."""
+    stripped = text.strip().lstrip("‘'\"“(")
+    if not (METHOD_SENTENCE.match(stripped) or DEFINITION_OR_SCOPE.search(stripped)):
+        return False
+    return not _FINDING_AFTER_ALL.search(stripped)
+
+
 def tag_sentences(texts: list[str]) -> list[list[Tag]]:
     """Tags for each text, one list per input in order (contract: `latent tag`; `ingest.tag_sentences` is this):
-    the learned tagger (vectorstore/taxonomy/learned.py) over the patterns' votes."""
+    the learned tagger (vectorstore/taxonomy/learned.py) over the patterns' votes; none for a framing sentence."""
     from vectorstore.taxonomy import learned
 
     votes = pattern_tags(texts)
-    return learned.tag_sentences(texts, votes) if learned.available() else votes
+    if not learned.available():
+        return votes
+    return [[] if is_framing_sentence(text) else tags
+            for text, tags in zip(texts, learned.tag_sentences(texts, votes), strict=True)]
 
 
 def tag_sentence(text: str) -> list[Tag]:
