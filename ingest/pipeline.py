@@ -144,7 +144,9 @@ def _with_roles(passages: list[Passage], kind: str) -> list[Passage]:
     from vectorstore.sections import passage_role
 
     out = []
-    opening = True  # while every passage so far is cover or back matter: a title block opens the document
+    # A cover is a page: only a document that runs past its first page has one (a SciFact abstract whose first
+    # paragraph is short is text, not a title page), and it opens the document, with more text after it.
+    opening = any(p.page > 1 for p in passages)
     for i, p in enumerate(passages):
         role = passage_role(p.text, p.section, p.page, p.paragraph, kind, opening and i < len(passages) - 1)
         opening = opening and role in ("cover", "back_matter")

@@ -52,14 +52,15 @@ def test_a_title_line_is_kept(tmp_path: Path) -> None:
 
 
 def test_a_short_text_is_the_text_and_a_title_block_is_a_cover(tmp_path: Path) -> None:
-    """A cover is what opens a document before its text: a review's title block. The short end of an abstract and
-    a one-paragraph note are the text itself, searched and quoted like any finding (as covers they were demoted and
-    never quoted: a third of SciFact's passages)."""
+    """A cover is the page that opens a document before its text: a review's title page. A one-page abstract (short
+    first paragraph, short end) and a one-paragraph note are the text itself, searched and quoted like any finding (as
+    covers they were demoted and never quoted: a third of SciFact's passages)."""
     from ingest import ingest_paths
     from vectorstore import open_index
 
     abstract = tmp_path / "statins-abstract.md"  # as `latent eval --beir` writes a corpus document
     abstract.write_text("---\nkind: literature\ntitle: Statin use and delirium in older inpatients\n---\n"
+                        "Delirium is common in older inpatients.\n\n"
                         + "We followed 412 older inpatients for delirium over six months and recorded every statin "
                           "prescribed on admission. " * 9
                         + "\n\nStatin use on admission was associated with a lower risk of delirium.\n",
@@ -67,8 +68,8 @@ def test_a_short_text_is_the_text_and_a_title_block_is_a_cover(tmp_path: Path) -
     note = tmp_path / "panel-note.txt"
     note.write_text("The fostering panel met in the Orchard Room every second Tuesday.\n", encoding="utf-8")
     review = tmp_path / "scr-child-k.txt"
-    review.write_text("Serious Case Review: Child K\n\nWenmarsh Safeguarding Partnership\n\nJune 2019\n\n"
-                      "Findings\n\n" + REVIEW_TALK + "\n", encoding="utf-8")
+    review.write_text("Serious Case Review: Child K\n\nWenmarsh Safeguarding Partnership\n\nJune 2019\n\f"
+                      "Findings\n\n" + REVIEW_TALK + "\n", encoding="utf-8")  # a title page, then the text
     with open_index(tmp_path / "index") as ix:
         assert not ingest_paths(ix, [abstract, note, review]).failed
         roles = {Path(d.source).name: [(p.role, p.text) for p in ix.passages(d.id)] for d in ix.documents()}

@@ -62,10 +62,11 @@ def passage_role(text: str, section: str | None, page: int, paragraph: str | Non
     title page) or back_matter (copyright, licence, address and contact blocks). Answers quote findings; framing
     only when asked about it; cover and back matter never, and neither is numbered as a paragraph.
 
-    `opening`: only cover or back matter comes before this passage, and more text follows it. A title block opens a
-    document and has its text after it; the short end of an abstract, or a one-paragraph note, is the text (read
-    as covers, 3,443 of SciFact's 11,225 passages were demoted like boilerplate and never quoted). Unknown (a
-    passage read back from an index stored before roles had this rule): True, as then."""
+    `opening`: the document runs past its first page, only cover or back matter comes before this passage, and more
+    text follows it. A title page opens a document and has its text after it; a one-page text (an abstract, a note)
+    has no cover, and the short end of an abstract is text (read as covers, 3,443 of SciFact's 11,225 passages were
+    demoted like boilerplate and never quoted). Unknown (a passage read back from an index stored before roles had
+    this rule): True, as then."""
     words = len(text.split())
     marks = len(_BACK_MATTER.findall(text))
     if marks >= 2 or (marks and words < 120):
