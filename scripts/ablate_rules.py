@@ -104,7 +104,7 @@ def _build(folder: Path, docs: list[Any]) -> Any:
             n = len(d.passages)
             index.store_document(d.info, d.passages, vectors[row:row + n])
             row += n
-    index.cache()
+    index.warm_up()  # the search cache built now, not at the first question
     done.write_text(f"{len(texts)} passages\n")
     return index
 
