@@ -15,7 +15,6 @@ model, then scores hybrid recall@5 per kind of question through `Index.rank`. De
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -97,13 +96,7 @@ def _build(folder: Path, docs: list[Any]) -> Any:
     shutil.rmtree(folder, ignore_errors=True)
     index = open_index(folder, settings=settings)
     texts = corpus.passage_texts(docs)
-    vectors = np.asarray(index.embedder.encode(texts), dtype=np.float32)
-    row = 0
-    with index.writing():
-        for d in docs:
-            n = len(d.passages)
-            index.store_document(d.info, d.passages, vectors[row:row + n])
-            row += n
+    corpus.store_documents(index, docs, np.asarray(index.embedder.encode(texts), dtype=np.float32))
     index.warm_up()  # the search cache built now, not at the first question
     done.write_text(f"{len(texts)} passages\n")
     return index
@@ -175,6 +168,8 @@ def cmd_scifact(index_dir: Path) -> dict[str, Any]:
 
 
 def main() -> None:
+    from eval_embedder import emit
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["dev", "test", "scifact"])
     ap.add_argument("index", nargs="?", type=Path, help="scifact: the index `latent eval --beir --index` built")
@@ -188,12 +183,7 @@ def main() -> None:
     else:
         result = cmd_split(args.what, args.work)
     result["rules"] = {rule: what for rule, (what, _) in RULES.items()}
-    result["load_average"] = [round(x, 1) for x in os.getloadavg()]
-    text = json.dumps(result, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-    print(text)
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

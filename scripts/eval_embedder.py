@@ -188,12 +188,16 @@ def main() -> None:
         args.model = args.args[0]
     commands = {"dev": cmd_dev, "test": lambda a: cmd_dev(a, "test"), "index-scores": cmd_index_scores,
                 "scifact": cmd_scifact}
-    result = commands[args.what](args)
+    emit(commands[args.what](args), args.out)
+
+
+def emit(result: dict[str, Any], out: Path | None) -> None:
+    """The result with the load average, printed as JSON (and written to `out`)."""
     result["load_average"] = [round(x, 1) for x in os.getloadavg()]
     text = json.dumps(result, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
     print(text)
 
 

@@ -222,14 +222,19 @@ def build_index(folder: Path, model_path: str, docs: list[Document], vectors: np
     shutil.rmtree(folder, ignore_errors=True)
     settings = Settings(index=folder, embedding=EmbeddingSettings(model=str(model_path), backend="torch"))
     index = open_index(folder, settings=settings)
+    store_documents(index, docs, vectors)
+    index.cache()
+    return index
+
+
+def store_documents(index: Index, docs: list[Document], vectors: np.ndarray) -> None:
+    """`docs` written to `index` with their passages' vectors (in document, then reading, order)."""
     row = 0
     with index.writing():
         for d in docs:
             n = len(d.passages)
             index.store_document(d.info, d.passages, vectors[row:row + n])
             row += n
-    index.cache()
-    return index
 
 
 def open_scratch_index(folder: Path, model_path: str) -> Index:
