@@ -80,6 +80,20 @@ class RunningPage:
     context: PageContext
 
     def close(self) -> None:
+        # Gradio's close() sets its asyncio stop event from this thread, while the server's loop may be adding a
+        # heartbeat's waiter to it: "RuntimeError: deque mutated during iteration" (a CI run failed so). Set it on
+        # the loop that waits on it; Gradio's own set() then finds it set and does nothing.
+        event = self.blocks.app.stop_event
+        loop = getattr(event, "_loop", None)  # bound by the first wait; None means nothing waits on it yet
+        if loop is not None and loop.is_running() and not event.is_set():
+            done = threading.Event()
+
+            def set_on_loop() -> None:
+                event.set()
+                done.set()
+
+            loop.call_soon_threadsafe(set_on_loop)
+            done.wait(timeout=5)
         self.blocks.close()
 
 

@@ -301,3 +301,40 @@ def test_two_documents_side_by_side_cite_their_sentences(index: Any) -> None:
     shown = html_lib.unescape(sections["workload"])
     assert found[0].text in shown and "Weakness" in shown
     assert "Choose two different documents" in findings.compare_html(index, matrix, r, r)
+
+
+def test_closing_the_page_stops_its_heartbeats_on_the_servers_loop(index: Any, free_port: Callable[[], int]) -> None:
+    """Gradio's own close() sets the stop event that open heartbeat streams wait on from the calling thread; when a
+    new stream adds its waiter at that moment, asyncio raises "deque mutated during iteration" (a CI run failed
+    so). The page sets it on the server's own loop, so a heartbeat stream open at close ends with no error."""
+    import threading
+    import time
+
+    running = next(serve(index, free_port()))
+    event = running.blocks.app.stop_event
+    set_from: list[str] = []
+    real_set = event.set
+
+    def recording_set() -> None:
+        set_from.append(threading.current_thread().name)
+        real_set()
+
+    event.set = recording_set  # type: ignore[method-assign]
+    ended = threading.Event()
+
+    def heartbeat() -> None:
+        with contextlib.suppress(httpx.HTTPError), httpx.stream(
+                "GET", f"{running.url}gradio_api/heartbeat/close-test", timeout=30) as reply:
+            for _ in reply.iter_bytes():
+                pass
+        ended.set()
+
+    threading.Thread(target=heartbeat, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not event._waiters and time.monotonic() < deadline:  # the stream is waiting on the event
+        time.sleep(0.05)
+    assert event._waiters, "the heartbeat stream never started"
+    running.close()
+    close_idle_event_loops()
+    assert set_from and set_from[0] != threading.current_thread().name, set_from
+    assert ended.wait(10), "the heartbeat stream outlived the page"
