@@ -41,12 +41,9 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def build_app(index: Index, samples: bool = False, llm_spec: str | None = None,
-              base_url: str | None = None) -> tuple[Any, PageContext]:
-    """The Gradio Blocks and the state its sessions share. `samples`: an empty index starts ingesting the
-    bundled sample documents now, in the background."""
+def build_app(index: Index, llm_spec: str | None = None, base_url: str | None = None) -> tuple[Any, PageContext]:
+    """The Gradio Blocks and the state its sessions share (nothing starts: see `start_background_work`)."""
     set_privacy_environment()
-    from assistant.progress import IngestProgress
     from assistant.web.page import build_page  # imports Gradio: after the privacy variables are set
     from assistant.web.session import PageContext
 
@@ -54,12 +51,20 @@ def build_app(index: Index, samples: bool = False, llm_spec: str | None = None,
         llm = index.settings.llm
         llm_spec, base_url = llm.spec, llm.base_url
     ctx = PageContext(index, llm_spec, base_url)
-    # After Gradio's import, not alongside it: measured on 2 busy cores, loading the model while Gradio imports
-    # delays the page by ~4 s and the first answer by ~2 s (both are mostly Python, holding the GIL).
+    return build_page(ctx), ctx
+
+
+def start_background_work(index: Index, ctx: PageContext, samples: bool) -> None:
+    """Started once the server answers: the first run's ingest of the bundled samples (`samples`, an empty index),
+    else loading the model and the search cache. Not alongside Gradio's import (measured on 2 busy cores: the page
+    ~4 s and the first answer ~2 s later) nor before the server's first reply: Gradio's launch gives up when a HEAD
+    request to the page takes 3 s, and loading the cache of 559,000 passages on a loaded machine held the GIL that
+    long ("When localhost is not accessible, a shareable link must be created")."""
+    from assistant.progress import IngestProgress
+
     started = samples and ctx.first_run.start(index, SAMPLES_DIR, terminal=IngestProgress())
     if not started:
         threading.Thread(target=_warm_up, args=(index,), name="latent-warm-up", daemon=True).start()
-    return build_page(ctx), ctx
 
 
 def _warm_up(index: Index) -> None:
@@ -105,7 +110,7 @@ def start_page(index: Index, host: str = "127.0.0.1", port: int | None = 7860, a
     from assistant.web.style import CSS, PAGE_JS, page_theme
 
     credentials = parse_auth(auth)
-    blocks, ctx = build_app(index, samples, llm_spec, base_url)
+    blocks, ctx = build_app(index, llm_spec, base_url)
     blocks.queue(default_concurrency_limit=4)
     app, url, _ = blocks.launch(
         server_name=host, server_port=port, share=False, auth=credentials, show_error=True,
@@ -114,6 +119,7 @@ def start_page(index: Index, host: str = "127.0.0.1", port: int | None = 7860, a
         footer_links=["api", "settings"], theme=page_theme(), css=CSS, js=PAGE_JS,
         max_file_size=f"{ctx.upload_limit_mb:g}mb")
     add_document_routes(app, index)
+    start_background_work(index, ctx, samples)
     return RunningPage(blocks, app, url, ctx)
 
 
