@@ -16,6 +16,11 @@ from __future__ import annotations
 class IngestError(Exception):
     """A file could not be ingested; `str(error)` is the reason shown beside the file name."""
 
+    def __init__(self, reason: object = "") -> None:
+        # one line, whatever a parser's own message holds (lxml's end with a newline inside the text): the reason
+        # is printed beside its file name, and a report or log line must not break there
+        super().__init__(" ".join(str(reason).split()))
+
 
 class UnsupportedFileError(IngestError):
     """No loader for this extension."""
