@@ -168,7 +168,8 @@ def page_and_new_document(index: Path, work: Path) -> dict[str, Any]:
             asked.append((time.perf_counter() - t0) * 1000)
         out["ask_ms_p50_via_page"] = round(statistics.median(asked), 1)
         out["after_10_questions"] = proc_status(page.process.pid)
-        doc = work / "new-document.txt"
+        # a new file each run: the same file again would be "unchanged", and served at once
+        doc = work / f"new-document-{time.strftime('%Y%m%d-%H%M%S')}.txt"
         doc.write_text(f"Title: Harrowfield fostering panel note\n\n{NEW_DOC}\n", encoding="utf-8")
         doc_id = document_id(doc)
         out["load_before_add"] = load()
@@ -188,7 +189,7 @@ def page_and_new_document(index: Path, work: Path) -> dict[str, Any]:
                     pass
             if served is not None and cited is None:
                 got = client.predict(NEW_QUESTION, api_name="/ask")
-                if any(c.get("source", "").endswith("new-document.txt") for c in got.get("citations", [])):
+                if any(c.get("source", "").endswith(doc.name) for c in got.get("citations", [])):
                     cited = time.perf_counter() - t0
             time.sleep(0.2)
         ingest.wait(600)
