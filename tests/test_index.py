@@ -77,6 +77,32 @@ def test_half_stored_document_is_repaired(small_docs: Path, tmp_path: Path) -> N
     assert index.store.count() == again.passages == doc.passages
 
 
+def test_the_writer_reads_the_manifest_once_and_its_view_matches_chromas(small_docs: Path, tmp_path: Path) -> None:
+    """An ingest reads Chroma's manifest once (2 s at 11,000 documents) and follows its own writes for the cache
+    it leaves behind; that view must be exactly what a reader building from Chroma sees."""
+    docs = tmp_path / "docs"
+    shutil.copytree(small_docs, docs)
+    index = open_index(tmp_path / "index")
+    ingest_paths(index, [docs / "kent_80476_2024-02-27_focused-visit.pdf"])
+    reads = []
+    real = index.store.manifest
+
+    def counted() -> dict:  # type: ignore[type-arg]
+        reads.append(1)
+        return real()
+
+    index.store.manifest = counted  # type: ignore[method-assign]
+    (docs / "note.txt").write_text("Caseloads in the assessment team were too high, at 30 to 50 children each.\n")
+    report = ingest_paths(index, [docs])
+    assert len(report.added) == 3 and len(report.unchanged) == 1 and len(reads) == 1
+    assert index._known is None and index._writer is None  # forgotten with the lock
+    reader = open_index(tmp_path / "index")
+    reader.close()  # nothing kept from the writer's process: a new Index over the same folder, reading Chroma
+    fresh = {i: d for i, d in real().items() if d.status == "stored"}
+    assert index.cache().docs == fresh and index.cache().key == open_index(tmp_path / "index").cache().key
+    assert any("30 to 50" in h.text for h in index.search("caseloads of 30 to 50 children", k=5))
+
+
 def test_index_refuses_to_mix_embedding_models(small_index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     other = Settings(embedding=EmbeddingSettings(model="some/other-model"))
     with pytest.raises(ModelMismatchError, match=f"built with the embedding model '{DEFAULT_MODEL}'"):

@@ -36,7 +36,7 @@ from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
 from vectorstore.search import document_codes, lexical_scored, rows_of_documents
 from vectorstore.segments import Segment
 from vectorstore.settings import Settings, get_settings
-from vectorstore.store import ChromaStore, chroma_generation
+from vectorstore.store import ChromaStore, as_stored, chroma_generation
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,11 @@ class Index:
         self._refreshes = 0
         self._merging = False
         self._waiting_since: float | None = None
+        # While a thread of this process holds the folder's write lock through `writing()`, no one else can change
+        # the embedded Chroma: `_known` is its manifest as that thread read it (`manifest_for_writing`) and then
+        # wrote it, so the cache refresh that writer makes need not read it again (2 s at 11,000 documents).
+        self._writer: int | None = None
+        self._known: dict[str, DocumentInfo] | None = None
         self._closed = False
         self._lock = threading.RLock()
         state = self._fresh_state()
@@ -296,7 +301,9 @@ class Index:
                 self._install(SearchCache(fingerprint(state.manifest, self.embedding_id), segments,
                                           dict(state.manifest), self.settings.search, generation))
                 return
-        manifest = {i: d for i, d in self.store.manifest().items() if d.status == "stored"}
+        known = self._known if self._writer == threading.get_ident() else None
+        rows = dict(known) if known is not None else self.store.manifest()
+        manifest = {i: d for i, d in rows.items() if d.status == "stored"}
         key = fingerprint(manifest, self.embedding_id)
         if self._cache is not None and self._cache.key == key:
             self._cache.generation = generation
@@ -473,14 +480,28 @@ class Index:
         try:
             with open(self.path / ".write.lock", "w") as fh:
                 fcntl.flock(fh, fcntl.LOCK_EX)
+                outermost = self._writer is None
+                if outermost:
+                    self._writer = threading.get_ident()
                 try:
                     yield
                 finally:
+                    if outermost:
+                        self._writer, self._known = None, None
                     fcntl.flock(fh, fcntl.LOCK_UN)
         finally:
             _LOCKED_HERE[self.path] -= 1
             if not _LOCKED_HERE[self.path]:
                 del _LOCKED_HERE[self.path]
+
+    def manifest_for_writing(self) -> dict[str, DocumentInfo]:
+        """Chroma's manifest, every row whatever its status, read by the writer inside `writing()`. Until the lock
+        goes, this Index follows its own writes to it, so the cache refresh in the writer's thread (`warm_up`) need
+        not read it again. On a Chroma server (no lock: other machines write too) it is only read."""
+        manifest = self.store.manifest()
+        if self._writer == threading.get_ident():
+            self._known = dict(manifest)
+        return manifest
 
     def store_document(self, doc: DocumentInfo, passages: list[Passage], vectors: np.ndarray) -> None:
         """Replace a document's passages as one unit: a crash part-way leaves a 'storing' row for `repair`."""
@@ -497,21 +518,29 @@ class Index:
             return
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         storing = [replace(doc, status="storing", passages=len(ps), ingested_at=stamp) for doc, ps, _ in batch]
-        self.store.put_documents(storing)
-        existing = self.store.passage_ids_of([doc.id for doc, _, _ in batch])
-        new_ids = {p.id for _, ps, _ in batch for p in ps}
-        self.store.delete_passages([i for ids in existing.values() for i in ids if i not in new_ids])
-        passages = [p for _, ps, _ in batch for p in ps]
-        if passages:
-            self.store.add_passages(passages, {d.id: d for d, _, _ in batch},
-                                    np.concatenate([np.asarray(v) for _, ps, v in batch if ps]))
-        self.store.put_documents([replace(d, status="stored") for d in storing])
+        stored = [replace(d, status="stored") for d in storing]
+        try:
+            self.store.put_documents(storing)
+            existing = self.store.passage_ids_of([doc.id for doc, _, _ in batch])
+            new_ids = {p.id for _, ps, _ in batch for p in ps}
+            self.store.delete_passages([i for ids in existing.values() for i in ids if i not in new_ids])
+            passages = [p for _, ps, _ in batch for p in ps]
+            if passages:
+                self.store.add_passages(passages, {d.id: d for d, _, _ in batch},
+                                        np.concatenate([np.asarray(v) for _, ps, v in batch if ps]))
+            self.store.put_documents(stored)
+        except BaseException:
+            self._known = None  # which rows were written is not known now: the next refresh reads them
+            raise
+        if self._known is not None:
+            self._known.update((d.id, as_stored(d)) for d in stored)
         self._checked = 0.0
 
     def remove(self, doc_id: str) -> DocumentInfo:
         """Delete a document everywhere: its passages, its manifest row, and (through the cache) its terms."""
         doc = self.find_document(doc_id)
         with self.writing():
+            self._known = None  # rows this Index does not follow: the next refresh reads them
             self.store.put_document(replace(doc, status="removing"))
             self.store.delete_passages(self.store.passage_ids(doc.id))
             self.store.delete_document(doc.id)
@@ -528,6 +557,7 @@ class Index:
         repaired = []
         for doc_id, doc in manifest.items():
             if doc.status != "stored" and (not self.server or _older_than(doc.ingested_at, SERVER_REPAIR_AFTER_S)):
+                self._known = None  # rows this Index does not follow: the caller reads the manifest again
                 self.store.delete_passages(self.store.passage_ids(doc_id))
                 self.store.delete_document(doc_id)
                 repaired.append(doc.source)

@@ -186,6 +186,11 @@ def _doc_from_metadata(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
     return doc
 
 
+def as_stored(doc: DocumentInfo) -> DocumentInfo:
+    """A manifest row as `ChromaStore.manifest` will read it back after `put_documents` wrote it."""
+    return _doc_from_metadata(doc.id, _doc_metadata(doc))
+
+
 class ChromaStore:
     """The two Chroma collections and the few operations Latent needs on them."""
 
