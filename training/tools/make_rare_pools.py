@@ -1,6 +1,7 @@
 """Sentence pools that favour the categories with few labels (active learning), for a further round of labellers.
 
     python training/tools/make_rare_pools.py OUT_DIR [--pools 3] [--anchors 60] [--seed 11]
+        [--categories ID,ID] [--families ofsted,pfd,samples]
 
 The learned tagger's test figure is held down by categories with few labelled examples (`case_info_sharing` had
 28 train sentences). Random runs of sentences find few more of them, so this round picks, from `train`-split
@@ -60,11 +61,15 @@ def main() -> None:
     ap.add_argument("--pools", type=int, default=3)
     ap.add_argument("--anchors", type=int, default=60, help="sentences chosen per rare category")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--categories", default=",".join(RARE), help="the categories to favour, comma-separated")
+    ap.add_argument("--families", default="ofsted,pfd,samples", help="which documents to draw from")
     args = ap.parse_args()
+    families = set(args.families.split(","))
     rng = random.Random(args.seed)
-    paths = [p for p in [*sorted((SHARED / "ofsted" / "text").rglob("*.txt")), *sorted((SHARED / "pfd").glob("*.txt")),
-                         *sorted((ROOT / "assistant" / "samples" / "source").glob("*.md"))]
-             if split_of(p.name) == "train"]
+    drawn = {"ofsted": sorted((SHARED / "ofsted" / "text").rglob("*.txt")),
+             "pfd": sorted((SHARED / "pfd").glob("*.txt")),
+             "samples": sorted((ROOT / "assistant" / "samples" / "source").glob("*.md"))}
+    paths = [p for family in sorted(families) for p in drawn[family] if split_of(p.name) == "train"]
     done = labelled_ids()
     rows: list[dict] = []
     for p in paths:
@@ -74,7 +79,7 @@ def main() -> None:
     conf = confidences([r["text"] for r in rows])
     at = {(r["source"], r["position"]): i for i, r in enumerate(rows)}
     chosen: set[int] = set()
-    for category in RARE:
+    for category in args.categories.split(","):
         per_doc: dict[str, int] = {}
         picked = 0
         for i in sorted(range(len(rows)), key=lambda i: -conf[category][i]):
