@@ -92,9 +92,25 @@ def test_the_writer_reads_the_manifest_once_and_its_view_matches_chromas(small_d
         return real()
 
     index.store.manifest = counted  # type: ignore[method-assign]
-    (docs / "note.txt").write_text("Caseloads in the assessment team were too high, at 30 to 50 children each.\n")
+    looked_up: list[str] = []
+    real_lookup = index.store.passage_ids_of
+
+    def lookup(doc_ids: list[str]) -> dict[str, list[str]]:
+        looked_up.extend(doc_ids)
+        return real_lookup(doc_ids)
+
+    index.store.passage_ids_of = lookup  # type: ignore[method-assign]
+    note = docs / "note.txt"
+    note.write_text("Caseloads in the assessment team were too high, at 30 to 50 children each.\n")
     report = ingest_paths(index, [docs])
     assert len(report.added) == 3 and len(report.unchanged) == 1 and len(reads) == 1
+    assert looked_up == []  # new documents have no passages to replace: no scan of every passage's metadata
+    note.write_text("Agency social workers made up half of the workforce.\n")
+    assert ingest_paths(index, [note]).updated == [str(note)]
+    assert looked_up == [index.find_document("note.txt").id]  # a changed one has: its old passages are replaced
+    assert [p.text for p in index.passages(looked_up[0])] == ["Agency social workers made up half of the workforce."]
+    note.write_text("Caseloads in the assessment team were too high, at 30 to 50 children each.\n")
+    ingest_paths(index, [note])
     assert index._known is None and index._writer is None  # forgotten with the lock
     reader = open_index(tmp_path / "index")
     reader.close()  # nothing kept from the writer's process: a new Index over the same folder, reading Chroma
