@@ -193,6 +193,10 @@ def page_and_new_document(index: Path, work: Path) -> dict[str, Any]:
                     cited = time.perf_counter() - t0
             time.sleep(0.2)
         ingest.wait(600)
+        # and out again, so that a later run finds the index as this one did (two copies of the note would
+        # leave which one an answer cites to chance)
+        subprocess.run([LATENT, "remove", "--index", str(index), str(doc)], capture_output=True, check=False)
+        doc.unlink(missing_ok=True)
         out["add_one_document"] = {
             "ingest_process_s": round(finished, 1) if finished is not None else None,
             "served_by_page_s": round(served, 2) if served is not None else None,
