@@ -201,6 +201,7 @@ def ingest_paths(index: Index, paths: list[str | os.PathLike[str]], kind: str | 
             else:
                 todo.append((path, digest, known is not None))
         if todo:
+            index.prepare_to_store()  # Chroma loads the passages collection while the first files are read
             _run(index, todo, kind, report, emit)
             # the new documents into the search cache (one new segment) and its state saved, before the lock goes:
             # a page waiting on this writer then loads them from disk instead of reading Chroma itself

@@ -12,6 +12,7 @@ its cache was checked opens without a Chroma client at all (`store.chroma_genera
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -502,6 +503,17 @@ class Index:
         if self._writer == threading.get_ident():
             self._known = dict(manifest)
         return manifest
+
+    def prepare_to_store(self) -> None:
+        """Before a run of writes: start Chroma's load of the passages collection in the background (see
+        `ChromaStore.load_passages`); a failure there is left for the writes themselves to report."""
+        store = self.store
+
+        def load() -> None:
+            with contextlib.suppress(Exception):
+                store.load_passages()
+
+        threading.Thread(target=load, name="latent-chroma-load", daemon=True).start()
 
     def store_document(self, doc: DocumentInfo, passages: list[Passage], vectors: np.ndarray) -> None:
         """Replace a document's passages as one unit: a crash part-way leaves a 'storing' row for `repair`."""

@@ -231,6 +231,11 @@ class ChromaStore:
         got = self._call("documents", "get", include=["metadatas"])
         return {i: _doc_from_metadata(i, m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
+    def load_passages(self) -> None:
+        """Have Chroma load the passages collection now: its first request pays for that, whatever it asks (1.7 s
+        at 559,000 passages), and a writer can spend the time reading and encoding its first files instead."""
+        self._call("passages", "get", ids=["-"], include=[])
+
     def manifest_rows(self, doc_ids: list[str]) -> dict[str, DocumentInfo]:
         """The manifest rows of these documents (those that have one)."""
         got = self._call("documents", "get", ids=list(doc_ids), include=["metadatas"])
