@@ -73,6 +73,10 @@ def candidates(question: str, hits: list[Hit], latent: bool) -> list[Candidate]:
         # question names as its topic ("management absence", "IT") is matched word for word.
         q -= latent_question_stems() | _name_stems(hits)
     tagged = _tags(texts) if latent else [(None, 0.0)] * len(texts)
+    if latent:
+        # what should or will need to happen ("...will need to check that they are sustained, particularly if
+        # financial pressure returns") names a condition as a risk to come, not as one found before the event
+        tagged = [(None, 0.0) if _OBLIGES.search(t) else tc for t, tc in zip(texts, tagged, strict=True)]
     sims = {h.id: closeness(h, latent) for h in hits}
     out = []
     for (h, rank, a, _end), text, stems, (cat, conf) in zip(spans, texts, lexical_tokens(texts), tagged,
@@ -91,6 +95,10 @@ def candidates(question: str, hits: list[Hit], latent: bool) -> list[Candidate]:
             score -= 1.0  # who inspected and how: a finding only when that is what is asked
         out.append(Candidate(text, h, rank, a, score, cat, s, conf))
     return out
+
+
+_OBLIGES = re.compile(r"\b(?:should|must|ought to|(?:will|would) need to|needs to|is recommended|are recommended)\b",
+                      re.I)
 
 
 def _name_stems(hits: list[Hit]) -> set[str]:
@@ -136,7 +144,9 @@ def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: 
         floor = 0.6 * ranked[0].score  # a category earns a line only with evidence near the best's strength
         # per category, the sentence the tagger is surest states that condition (in steps of 0.05; then the
         # best scored): the question's own words say little about which sentence shows caseloads or cuts
-        by_category = sorted((c for c in ranked if c.category and c.score >= floor
+        # ...except in the review the question names (`prefer`): its passages were probed per category to span
+        # the conditions, and the surest statement of each is the evidence asked for, whatever its rank
+        by_category = sorted((c for c in ranked if c.category and (c.score >= floor or c.hit.document.id in prefer)
                               and not prescribes_or_frames(c.hit.passage)),
                              key=lambda c: (c.hit.document.id not in prefer, -round(c.confidence * 20), -c.score))
         for c in by_category:
