@@ -77,6 +77,15 @@ def test_headline_question_spans_latent_categories(index) -> None:  # type: igno
     # repeats the question's words but states no condition; the budget decision of autumn 2017 (¶6.17) is one
     cited = {c.hit.passage.paragraph for c in a.citations}
     assert "6.17" in cited and not any(p and p.startswith(("1.", "7.")) for p in cited), cited
+    # a line under a condition's heading states the condition as found, not what should or will need to happen
+    # ("...will need to check that they are sustained, particularly if financial pressure returns")
+    heading, under = None, []
+    for line in a.text.splitlines():
+        if line.startswith("**"):
+            heading = line
+        elif line.strip() and heading and "Other findings" not in heading:
+            under.append(line)
+    assert under and not any(re.search(r"\b(should|will need to|must)\b", x) for x in under), under
 
 
 def test_unnamed_death_is_answered_per_review(index) -> None:  # type: ignore[no-untyped-def]
