@@ -283,8 +283,7 @@ def _store(index: Index, batch: list[_Prepared], vectors: np.ndarray, report: In
     bounds = np.cumsum([0] + [len(item.passages) for item in batch])
     emit("storing", {"files": [str(item.path) for item in batch], "passages": int(bounds[-1])})
     index.store_documents([(item.doc, item.passages, np.asarray(vectors[bounds[i]:bounds[i + 1]]))
-                           for i, item in enumerate(batch)],
-                          new={item.doc.id for item in batch if not item.existed})
+                           for i, item in enumerate(batch)])
     for item in batch:
         n = len(item.passages)
         (report.updated if item.existed else report.added).append(str(item.path))

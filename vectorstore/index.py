@@ -19,7 +19,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -303,7 +303,7 @@ class Index:
                                           dict(state.manifest), self.settings.search, generation))
                 return
         known = self._known if self._writer == threading.get_ident() else None
-        rows = dict(known) if known is not None else self.store.manifest()
+        rows = known if known is not None else self.store.manifest()
         manifest = {i: d for i, d in rows.items() if d.status == "stored"}
         key = fingerprint(manifest, self.embedding_id)
         if self._cache is not None and self._cache.key == key:
@@ -519,16 +519,15 @@ class Index:
         """Replace a document's passages as one unit: a crash part-way leaves a 'storing' row for `repair`."""
         self.store_documents([(doc, passages, vectors)])
 
-    def store_documents(self, batch: list[tuple[DocumentInfo, list[Passage], np.ndarray]],
-                        new: Collection[str] = ()) -> None:
+    def store_documents(self, batch: list[tuple[DocumentInfo, list[Passage], np.ndarray]]) -> None:
         """Replace several documents' passages, each as one unit, in five requests for the whole batch instead of
         five per document (about 110 ms each for a small file): every document's row says "storing" before any of
         its passages is written and "stored" only after all of them are, so a crash at any point leaves each
         document either as it was stored before, or half-stored and invisible until `repair`.
 
-        `new`: ids of documents the caller saw no manifest row for, under the write lock. A document's row is
-        written before its first passage and deleted after its last, so these have no passages to replace and are
-        not looked up (the lookup scans every passage's metadata: 3 s at 559,000 passages)."""
+        A writer that read the manifest under the write lock (`manifest_for_writing`) knows which documents have
+        no row: a row is written before a document's first passage and deleted after its last, so those have no
+        passages to replace and are not looked up (the lookup scans every passage's metadata: 3 s at 559,000)."""
         import numpy as np
 
         if not batch:
@@ -538,8 +537,8 @@ class Index:
         stored = [replace(d, status="stored") for d in storing]
         try:
             self.store.put_documents(storing)
-            unseen = set() if self.server else set(new)  # a server has no write lock: another writer may be storing
-            lookup = [doc.id for doc, _, _ in batch if doc.id not in unseen]
+            known = self._known
+            lookup = [doc.id for doc, _, _ in batch if known is None or doc.id in known]
             existing = self.store.passage_ids_of(lookup) if lookup else {}
             new_ids = {p.id for _, ps, _ in batch for p in ps}
             self.store.delete_passages([i for ids in existing.values() for i in ids if i not in new_ids])

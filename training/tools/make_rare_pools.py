@@ -15,14 +15,11 @@ Writes OUT_DIR/pool-<i>.jsonl ({"id", "source", "text", "position", "split"}), a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import random
 import sys
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -44,15 +41,8 @@ def labelled_ids() -> set[str]:
 
 def confidences(texts: list[str]) -> dict[str, list[float]]:
     """Each category's calibrated confidence for each sentence, thresholds aside."""
-    model = learned.load_model()
-    open_model = dataclasses.replace(model, thresholds=np.zeros_like(model.thresholds))
-    learned.load_model = lambda: open_model  # type: ignore[assignment]  # this tool only
-    tags = learned.tag_sentences(texts, pattern_tags(texts))
-    out = {c: [0.0] * len(texts) for c in model.features.categories}
-    for i, row in enumerate(tags):
-        for tag in row:
-            out[tag.category][i] = tag.confidence
-    return out
+    matrix, _ = learned.confidences(texts, pattern_tags(texts))
+    return {c: matrix[:, j].tolist() for j, c in enumerate(learned.load_model().features.categories)}
 
 
 def main() -> None:

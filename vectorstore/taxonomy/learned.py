@@ -138,14 +138,29 @@ def tag_sentences(texts: list[str], votes: list[list[Tag]]) -> list[list[Tag]]:
     """Tags for each sentence, given the pattern tagger's tags of each (its votes): every category whose
     calibrated confidence reaches its threshold."""
     model = load_model()
+    confidence, positive = confidences(texts, votes)
+    from vectorstore.taxonomy.categories import load_taxonomy
+
+    levels = {c.id: c.level for c in load_taxonomy()}
+    out: list[list[Tag]] = []
+    for i in range(len(texts)):
+        sign = "positive" if positive[i] else "negative"
+        tags = [Tag(category=c, level=levels.get(c, "latent"), polarity=sign,
+                    confidence=round(float(min(confidence[i, j], 0.99)), 3))
+                for j, c in enumerate(model.features.categories) if confidence[i, j] >= model.thresholds[j]]
+        out.append(sorted(tags, key=lambda t: (-t.confidence, t.category)))
+    return out
+
+
+def confidences(texts: list[str], votes: list[list[Tag]]) -> tuple[np.ndarray, np.ndarray]:
+    """Each sentence's calibrated confidence in each category (columns in `load_model().features.categories`
+    order), thresholds aside, and whether its polarity is positive."""
+    model = load_model()
     cats = list(model.features.categories)
     patterns, signs = pattern_features(votes, cats)
     signed = np.array([[s.get(c, 0) for c in cats] for s in signs]).reshape(len(texts), len(cats)) * patterns
     n_words, n_chars = len(model.features.word_vocab), len(model.features.char_vocab)
     a, b = model.calibration
-    from vectorstore.taxonomy.categories import load_taxonomy
-
-    levels = {c.id: c.level for c in load_taxonomy()}
     # Every sentence's n-gram counts in flat arrays (one segment per sentence and block), weighted and normalised
     # as scikit-learn does, in numpy: a Python loop per n-gram would cost more than the patterns themselves.
     cols: list[int] = []
@@ -171,12 +186,4 @@ def tag_sentences(texts: list[str], votes: list[list[Tag]]) -> list[list[Tag]]:
     sums += (patterns * model.features.pattern_scale) @ model.both[n_words + n_chars:]
     confidence = 1.0 / (1.0 + np.exp(-(a * (sums[:, :-1] + model.bias) + b)))
     polarity = sums[:, -1] + (signed * model.features.pattern_scale) @ model.polarity_pattern_weights
-    positive = polarity + model.polarity_bias > 0
-    out: list[list[Tag]] = []
-    for i in range(len(texts)):
-        sign = "positive" if positive[i] else "negative"
-        tags = [Tag(category=c, level=levels.get(c, "latent"), polarity=sign,
-                    confidence=round(float(min(confidence[i, j], 0.99)), 3))
-                for j, c in enumerate(cats) if confidence[i, j] >= model.thresholds[j]]
-        out.append(sorted(tags, key=lambda t: (-t.confidence, t.category)))
-    return out
+    return confidence, polarity + model.polarity_bias > 0
