@@ -108,8 +108,10 @@ def store_contents(index: Any) -> tuple[dict[str, tuple[Any, ...]], dict[str, tu
             assert i not in passages, f"passage {i} twice"
             passages[i] = (text, *sorted(meta.items()))
     ids = sorted(passages)
-    got = index.store.passages.get(ids=ids, include=["embeddings"])
-    by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+    by_id = {}
+    for start in range(0, len(ids), 1000):  # a server's SQLite refuses one `get` of tens of thousands of ids
+        got = index.store.passages.get(ids=ids[start:start + 1000], include=["embeddings"])
+        by_id.update(zip(got["ids"], got["embeddings"], strict=True))
     return docs, passages, np.asarray([by_id[i] for i in ids])
 
 
