@@ -55,9 +55,10 @@ lint: $(STAMP)
 
 # Every timing lives here, never in a test (each script records the load average at each measurement; results in
 # bench-results/, git-ignored; hours on 2 cores). In order: cold `latent search`/`ask` against `latent --help` and a
-# bare onnxruntime import; the least a reranker of our model's size would cost per question; the tagger and sentence splitter against the model; SciFact's ingest against raw encode;
-# throughput, latency, memory and disk on the Ofsted data (its text index kept for the next step); ten times the
-# Ofsted texts (~570,000 passages, vectors reused); the onnx default against torch (SciFact and both gold sets).
+# bare onnxruntime import; the least a reranker of our model's size would cost per question; the tagger and
+# sentence splitter against the model; SciFact's ingest against raw encode; throughput, latency, memory and disk
+# on the Ofsted data (its text index kept for the next step); ten times the Ofsted texts (~570,000 passages,
+# vectors reused); the onnx default against torch (SciFact and both gold sets).
 # A slice: make bench BENCH_ARGS="--text-docs 200" SCALE_ARGS="--copies 2".
 BENCH_WORK ?= bench-results/work
 bench: $(STAMP)
