@@ -36,16 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.test_server import ChromaServer  # noqa: E402
-from tests.test_several_machines import LATENT, Page, _env, start_page, store_contents  # noqa: E402
+from tests.test_several_machines import LATENT, Page, _env, start_page, store_contents, stored_lines  # noqa: E402
 
 TEXTS = ROOT.parent / "shared" / "data" / "ofsted" / "text"
 
 
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-LOCK = threading.Lock()  # the writers' followers add to `stored` while the watcher reads it
 
 
 def free_port() -> int:
@@ -57,9 +54,7 @@ def free_port() -> int:
 def watch(pages: list[Page], stored: dict[str, float], ids: dict[str, str], stop: threading.Event) -> None:
     """Ask each page for each document stored so far and not yet served by it."""
     while not stop.is_set():
-        with LOCK:
-            so_far = list(stored)
-        for path in so_far:
+        for path in list(stored):  # one C call under the GIL: a follower adding a key cannot break it
             for page in pages:
                 doc_id = ids[path]
                 if doc_id not in page.seen and page.serves(doc_id):
@@ -110,15 +105,7 @@ def main() -> int:
     writers = [subprocess.Popen([LATENT, "ingest", "--json", "--server", server.url, "--index",
                                  str(args.work / f"writer-{f.name}"), str(f)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=_env()) for f in folders]
-
-    def follow(process: subprocess.Popen[str]) -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if line.startswith("stored "):
-                with LOCK:
-                    stored[line.split()[1]] = time.monotonic()
-
-    followers = [threading.Thread(target=follow, args=(w,), daemon=True) for w in writers]
+    followers = [threading.Thread(target=stored_lines, args=(w, stored), daemon=True) for w in writers]
     try:
         for f in followers:
             f.start()
