@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from vectorstore.index import Index
     from vectorstore.records import DocumentInfo, Passage
+    from vectorstore.settings import SearchSettings
 
 SHARED = ROOT.parent / "shared" / "data"
 DATA = ROOT / "training" / "data"
@@ -211,9 +212,11 @@ def encode_cached(model: Any, model_id: str, texts: list[str], cache_dir: Path) 
     return vectors
 
 
-def build_index(folder: Path, model_path: str, docs: list[Document], vectors: np.ndarray) -> Index:
+def build_index(folder: Path, model_path: str, docs: list[Document], vectors: np.ndarray,
+                search: SearchSettings | None = None) -> Index:
     """An index of `docs` whose passage vectors are given: the steps of `ingest_paths` after reading (the store
-    records `model_path` as the model, so searching it encodes queries with that model)."""
+    records `model_path` as the model, so searching it encodes queries with that model). `search`: other fusion
+    settings than the product's."""
     import shutil
 
     from vectorstore.index import open_index
@@ -221,6 +224,8 @@ def build_index(folder: Path, model_path: str, docs: list[Document], vectors: np
 
     shutil.rmtree(folder, ignore_errors=True)
     settings = Settings(index=folder, embedding=EmbeddingSettings(model=str(model_path), backend="torch"))
+    if search is not None:
+        settings = settings.model_copy(update={"search": search})
     index = open_index(folder, settings=settings)
     store_documents(index, docs, vectors)
     index.cache()

@@ -40,6 +40,9 @@ from training.splits import document_key, split_of  # noqa: E402
 KINDS = ("fact", "paraphrase", "theme", "person")
 MAX_POSITIVES = 3
 NEGATIVE_DEPTH = 30  # hybrid ranks searched for negatives
+# The fusion the shipped weights' negatives were mined with (the product's until the evening of 2026-12-04, when the
+# tuned model got its own): pinned, so that `make train-embedder` reproduces those weights.
+MINING_FUSION = {"rrf_k": 60, "lexical_weight": 1.5}
 NEGATIVES_KEPT = 4  # per question; training draws one per pair
 EVIDENCE_OVERLAP = 0.6  # a candidate holding this share of an evidence string's content words restates it
 NEAR_COPY = 0.6  # word-set Jaccard with a positive at or above which a candidate is a copy, not a negative
@@ -78,7 +81,10 @@ def search_candidates(work: Path, questions: list[dict[str, Any]], docs: list[co
     path = work / f"candidates-{key}.json"
     if path.exists():
         return dict(json.loads(path.read_text(encoding="utf-8")))
-    index = corpus.build_index(work / "scratch-index", corpus.base_model_path(), docs, vectors)
+    from vectorstore.settings import SearchSettings
+
+    index = corpus.build_index(work / "scratch-index", corpus.base_model_path(), docs, vectors,
+                               SearchSettings(**MINING_FUSION))
     qvec = corpus.encode(model, [r["question"] for r in questions])
     out: dict[str, list[str]] = {}
     t0 = time.time()

@@ -74,9 +74,14 @@ def compare(fresh: dict[str, Any]) -> list[str]:
 
 
 def evaluate(work: Path, split: str, model: str, name: str) -> dict[str, Any]:
+    """eval_embedder's figures, hybrid with the fusion the shipped figures (training/results/embedder.json) were
+    measured with, so that a fresh run compares like with like; today's fusion: scripts/eval_fusion.py."""
+    from training.mine import MINING_FUSION
+
     out = work / f"{name}-{split}.json"
     if not out.exists():
-        run([PY, ROOT / "scripts" / "eval_embedder.py", split, model, "--work", work, "--out", out])
+        env = dict(ENV, **{f"LATENT_SEARCH__{k.upper()}": str(v) for k, v in MINING_FUSION.items()})
+        run([PY, ROOT / "scripts" / "eval_embedder.py", split, model, "--work", work, "--out", out], env=env)
     result: dict[str, Any] = json.loads(out.read_text())
     return result
 

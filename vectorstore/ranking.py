@@ -8,7 +8,8 @@ comes from `rank` here, through `Index.rank`. In order:
    question the named documents' latent-tagged passages join, surest tag first; a month named brings forward the
    passages dated in it.
 3. Fusion by reciprocal rank (Cormack, Clarke & Buettcher 2009 need no score calibration between retrievers: a
-   passage ranked 1st by one and 30th by the other scores 1/61 + 1/90); boilerplate demoted; the boosts added.
+   passage ranked 1st by one and 30th by the other scores 1/21 + 1/50 with our constant of 20); boilerplate
+   demoted; the boosts added.
 4. The reranker slot (`SearchSettings.reranker`; none yet).
 5. For a latent-conditions question, each latent category is probed, so the evidence spans caseloads, turnover,
    oversight, systems… rather than the one condition the question's words favour.
