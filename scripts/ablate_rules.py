@@ -79,29 +79,6 @@ RULES: dict[str, tuple[str, Callable[[], Any]]] = {
 
 
 # -- the written question sets --------------------------------------------------------------------------------
-def _build(folder: Path, docs: list[Any]) -> Any:
-    """An index of `docs` embedded by the default model (the vectors cached beside it)."""
-    import shutil
-
-    import numpy as np
-
-    from training import corpus
-    from vectorstore.index import open_index
-    from vectorstore.settings import get_settings
-
-    settings = get_settings().model_copy(update={"index": folder})
-    done = folder / "built"
-    if done.exists():
-        return open_index(folder, settings=settings)
-    shutil.rmtree(folder, ignore_errors=True)
-    index = open_index(folder, settings=settings)
-    texts = corpus.passage_texts(docs)
-    corpus.store_documents(index, docs, np.asarray(index.embedder.encode(texts), dtype=np.float32))
-    index.warm_up()  # the search cache built now, not at the first question
-    done.write_text(f"{len(texts)} passages\n")
-    return index
-
-
 def _recall(index: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
     from eval_embedder import block, rank_of
 
@@ -124,7 +101,7 @@ def cmd_split(split: str, work: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"split": split}
     for which in ("ofsted", "pfd"):
         docs = corpus.read_documents(dev_documents(which, split), work / "passages")
-        index = _build(work / f"{split}-{which}", docs)
+        index = corpus.product_index(work / f"{split}-{which}", docs)
         rows = questions_for(which, {split})
         t0 = time.time()
         table = {"as shipped": _recall(index, rows)}

@@ -31,31 +31,6 @@ MODELS = {"base": "all-MiniLM-L6-v2", "tuned": "latent-minilm-tuned"}
 OLD_FUSION = (60, 1.5)  # rrf_k, lexical_weight before 2026-12-04 evening
 
 
-def _index(folder: Path, model: str, docs: list[Any]) -> Any:
-    """An index of `docs` embedded by `model` (built once; `built` marks a finished one)."""
-    import shutil
-
-    import numpy as np
-
-    from training import corpus
-    from vectorstore.index import open_index
-    from vectorstore.settings import get_settings
-
-    defaults = get_settings()
-    settings = defaults.model_copy(update={"index": folder,
-                                           "embedding": defaults.embedding.model_copy(update={"model": model})})
-    done = folder / "built"
-    if done.exists():
-        return open_index(folder, settings=settings)
-    shutil.rmtree(folder, ignore_errors=True)
-    index = open_index(folder, settings=settings)
-    texts = corpus.passage_texts(docs)
-    corpus.store_documents(index, docs, np.asarray(index.embedder.encode(texts), dtype=np.float32))
-    index.warm_up()
-    done.write_text(f"{len(texts)} passages\n")
-    return index
-
-
 def _score(index: Any, rows: list[dict[str, Any]], method: str, fusion: tuple[int, float] | None) -> dict[str, Any]:
     from eval_embedder import block, rank_of
 
@@ -86,7 +61,7 @@ def run(split: str, work: Path, fusions: list[tuple[int, float]]) -> dict[str, A
         rows = questions_for(which, {split})
         for name, model in MODELS.items():
             t0 = time.time()
-            index = _index(work / f"{name}-{split}-{which}", model, docs)
+            index = corpus.product_index(work / f"{name}-{split}-{which}", docs, model)
             part: dict[str, Any] = {"passages": index.passage_count(), "load_average": None}
             part["dense"] = _score(index, rows, "dense", None)
             for rrf_k, lexical in fusions:

@@ -242,6 +242,32 @@ def store_documents(index: Index, docs: list[Document], vectors: np.ndarray) -> 
             row += n
 
 
+def product_index(folder: Path, docs: list[Document], model: str | None = None) -> Index:
+    """An index of `docs` as the product builds one: the default settings, `model` (a name or folder; None: the
+    default) on the default backend. Built once: a `built` file marks a finished one, which later calls open."""
+    import shutil
+
+    import numpy as np
+
+    from vectorstore.index import open_index
+    from vectorstore.settings import get_settings
+
+    defaults = get_settings()
+    settings = defaults.model_copy(update={"index": folder})
+    if model is not None:
+        settings = settings.model_copy(update={"embedding": defaults.embedding.model_copy(update={"model": model})})
+    done = folder / "built"
+    if done.exists():
+        return open_index(folder, settings=settings)
+    shutil.rmtree(folder, ignore_errors=True)
+    index = open_index(folder, settings=settings)
+    texts = passage_texts(docs)
+    store_documents(index, docs, np.asarray(index.embedder.encode(texts), dtype=np.float32))
+    index.warm_up()  # the search cache built now, not at the first question
+    done.write_text(f"{len(texts)} passages\n")
+    return index
+
+
 def open_scratch_index(folder: Path, model_path: str) -> Index:
     from vectorstore.index import open_index
     from vectorstore.settings import EmbeddingSettings, Settings
