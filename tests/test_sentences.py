@@ -46,6 +46,14 @@ def test_empty_and_whitespace() -> None:
      ["The inspector, Brenda J. McInerney, visited.", "She wrote the letter."]),
     ("The social worker visited Child A. The mother was present.",
      ["The social worker visited Child A.", "The mother was present."]),
+    # a coroner's medical cause of death: Part I's lines 1a-1c (or Ia-Ic) are labels, not sentence ends
+    ("The medical cause of death given was: 1a. Brain stem herniation 1b. Hydrocephalus. My conclusion was: natural.",
+     ["The medical cause of death given was: 1a. Brain stem herniation 1b. Hydrocephalus.",
+      "My conclusion was: natural."]),
+    ("The cause of death was Ia. Acute pulmonary oedema Ib. Heart failure. The jury agreed.",
+     ["The cause of death was Ia. Acute pulmonary oedema Ib. Heart failure.", "The jury agreed."]),
+    ("The risk was rated at level 1a. A plan followed.", ["The risk was rated at level 1a.", "A plan followed."]),
+    ("1a. Brain stem herniation", ["1a. Brain stem herniation"]),
 ])
 def test_abbreviations_and_initials(text: str, expected: list[str]) -> None:
     assert sentences(text) == expected

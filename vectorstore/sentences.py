@@ -60,6 +60,10 @@ _CONTINUING_WORDS = frozenset({
     "whether", "including", "such", "between", "about", "not", "very", "more", "most", "less", "this", "these",
     "those", "all", "any", "some", "if", "because", "although", "though", "within", "across", "through", "per",
 })
+# The lines of a medical cause of death in a coroner's report, "1a. Brain stem herniation 1b. Hydrocephalus" (Part I's
+# 1a-1c, also written Ia-Ic; Part II is "2."): labels inside one statement, not sentence ends, when a cause is
+# named just before or the label opens a line ("risk level 1a. A plan followed." still ends there).
+_CAUSE_LINE = re.compile(r"(?<![\w.])(?:[1-3]|I{1,3})[a-d]$")
 _TERMINAL = ".!?…:;"
 _SALUTATION = re.compile(r"\s*(?:Dear|Yours)\b[^.]{0,60},$")
 _OPENS_SENTENCE = re.compile(r"['\"‘“(\[]*[A-Z0-9#]")
@@ -176,6 +180,10 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _is_abbreviation(text: str, dot: int, after: int, block_start: int, block_end: int) -> bool:
     if text[dot] != ".":
         return False
+    label = _CAUSE_LINE.search(text, max(block_start, dot - 4), dot)
+    if label and ("cause" in text[max(block_start, dot - 120):dot].lower()
+                  or not text[block_start:label.start()].strip()):
+        return True  # a cause named just before, or the label opens its own line ("1a. Brain stem herniation")
     before = _WORD_BEFORE.search(text, max(block_start, dot - 20), dot)
     if before is None:
         return False
