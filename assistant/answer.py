@@ -87,7 +87,8 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
     reports = [docs[i] for i in sorted(subjects) if docs[i].kind == "coroner_report" and scoped.admits(docs[i])]
     concerns = _coroner_concerns(index, reports) if llm is None and 0 < len(reports) <= NAMED_IN_FEW else {}
     if concerns:
-        return _compose_concerns(question, standalone, concerns, hits)
+        lead = _cause_of_death(hits, reports) if _asks_cause(query.text) and len(reports) == 1 else []
+        return _compose_concerns(question, standalone, concerns, hits, lead)
     if llm is not None:
         from assistant.llm_answer import answer_with_llm
 
@@ -191,6 +192,30 @@ def _coroner_concerns(index: Index, reports: list[DocumentInfo]) -> dict[str, li
 
 
 _CONCERNS = re.compile(r"concern", re.I)
+# "What caused Dean Griffiths' death?", "How did she die?": the finding of the inquest answers that before the
+# concerns do; "root causes" and "contributing factors" ask for the conditions, which the concerns are.
+_CAUSE_ASKED = re.compile(r"\bcaus(?:e|ed|es)\b|\bhow did\b.*\bdie\b", re.I)
+_CAUSE_STATED = re.compile(r"\bcause of (?:\w+\W+){0,2}death\b|\bcause of\b.*\bdeath\b", re.I)
+
+
+def _asks_cause(question: str) -> bool:
+    from vectorstore.query import CONDITIONS_QUESTION
+
+    return bool(_CAUSE_ASKED.search(question)) and not CONDITIONS_QUESTION.search(question)
+
+
+def _cause_of_death(hits: list[Hit], reports: list[DocumentInfo]) -> list[Candidate]:
+    """The sentence of the report that states the cause of death, from the best-ranked of its passages that has
+    one ("The jury found that the cause of Dean's death was: 1a. Hypovolaemic shock 1b. Gunshot wound…")."""
+    from vectorstore.sentences import split_sentences
+
+    ids = {d.id for d in reports}
+    for rank, h in enumerate(hits):
+        if h.document.id in ids:
+            for a, b in split_sentences(h.text):
+                if _CAUSE_STATED.search(h.text[a:b]):
+                    return [Candidate(h.text[a:b], h, rank, a, 1.0, None, frozenset())]
+    return []
 # The statutory wording around the concerns, which states none: "In my opinion there is a risk that future deaths
 # will occur unless action is taken", "The MATTERS OF CONCERN are as follows".
 _STATUTORY = re.compile(r"\b(risk that future deaths (will|could) occur|matters of concern are as follows|"
@@ -198,10 +223,11 @@ _STATUTORY = re.compile(r"\b(risk that future deaths (will|could) occur|matters 
                         re.I)
 
 
-def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[Hit]], hits: list[Hit]) -> Answer:
+def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[Hit]], hits: list[Hit],
+                      lead: list[Candidate]) -> Answer:
     """Every concern the coroner raised, each by the sentence that states it best, grouped by latent-condition
     category (conditions first, then the failures at the sharp end, then the rest of the narrative), one heading
-    per report when the name matches more than one."""
+    per report when the name matches more than one; `lead`, the cause of death when it was asked, first."""
     from vectorstore.sentences import split_sentences
     from vectorstore.taxonomy import category_labels, load_taxonomy, tag_sentences
 
@@ -243,6 +269,8 @@ def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[H
                       hits[:5], standalone, reason="no matters of concern")
     first = next(iter(concerns.values()))[0].document.title
     intro: list[tuple[str | None, list[Candidate]]] = [] if several else [(f"Matters of concern: {first}", [])]
+    if lead:
+        intro = [("Cause of death", lead), *intro]
     lines, citations = render([*intro, *groups])
     every = [h for found in concerns.values() for h in found]
     return Answer(question, "\n".join(lines), False, citations, every + hits, [], standalone)

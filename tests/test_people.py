@@ -99,6 +99,17 @@ def test_every_concern_is_cited_grouped_by_category(pfd_index) -> None:  # type:
     assert answer.text.splitlines()[0].startswith("**Matters of concern")
 
 
+@pytest.mark.parametrize("question", ["What did the jury find caused Dean Griffiths' death?",
+                                      "How did Dean Griffiths die?"])
+def test_asked_the_cause_the_answer_gives_the_finding_then_the_concerns(pfd_index, question: str) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+
+    lines = ask(pfd_index, question).text.splitlines()
+    assert lines[0] == "**Cause of death**"
+    assert "Hypovolaemic shock" in lines[1] and "Gunshot wound" in lines[1]
+    assert any(line.startswith("**Matters of concern") for line in lines[2:])
+
+
 @pytest.mark.parametrize("name", ["Eleanor Vantwright", "jasper quillfeather", "Mr Quillfeather"])
 def test_people_in_no_report_are_refused(pfd_index, name: str) -> None:  # type: ignore[no-untyped-def]
     from assistant import ask
