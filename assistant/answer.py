@@ -195,7 +195,7 @@ _CONCERNS = re.compile(r"concern", re.I)
 # "What caused Dean Griffiths' death?", "How did she die?": the finding of the inquest answers that before the
 # concerns do; "root causes" and "contributing factors" ask for the conditions, which the concerns are.
 _CAUSE_ASKED = re.compile(r"\bcaus(?:e|ed|es)\b|\bhow did\b.*\bdie\b", re.I)
-_CAUSE_STATED = re.compile(r"\bcause of (?:\w+\W+){0,2}death\b|\bcause of\b.*\bdeath\b", re.I)
+_CAUSE_STATED = re.compile(r"\bcause of\b.*\bdeath\b", re.I)
 
 
 def _asks_cause(question: str) -> bool:

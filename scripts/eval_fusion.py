@@ -27,11 +27,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 for _k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
     os.environ[_k] = "1"
 
+from training.mine import MINING_FUSION  # noqa: E402
+from vectorstore.ranking import Method  # noqa: E402
+
 MODELS = {"base": "all-MiniLM-L6-v2", "tuned": "latent-minilm-tuned"}
-OLD_FUSION = (60, 1.5)  # rrf_k, lexical_weight before 2026-12-04 evening
 
 
-def _score(index: Any, rows: list[dict[str, Any]], method: str, fusion: tuple[int, float] | None) -> dict[str, Any]:
+def _score(index: Any, rows: list[dict[str, Any]], method: Method, fusion: tuple[int, float] | None,
+           ) -> dict[str, Any]:
     from eval_embedder import block, rank_of
 
     from vectorstore import RankRequest
@@ -41,7 +44,7 @@ def _score(index: Any, rows: list[dict[str, Any]], method: str, fusion: tuple[in
         settings = index.settings.search.model_copy(update={"rrf_k": fusion[0], "lexical_weight": fusion[1]})
     ranks: dict[str, list[int | None]] = defaultdict(list)
     for r in rows:
-        hits = index.rank(RankRequest(r["question"], k=10, method=method, settings=settings)).hits  # type: ignore[arg-type]
+        hits = index.rank(RankRequest(r["question"], k=10, method=method, settings=settings)).hits
         found = rank_of([{"source": h.document.source, "text": h.text} for h in hits], r)
         ranks["all"].append(found)
         ranks[r["kind"]].append(found)
@@ -62,8 +65,7 @@ def run(split: str, work: Path, fusions: list[tuple[int, float]]) -> dict[str, A
         for name, model in MODELS.items():
             t0 = time.time()
             index = corpus.product_index(work / f"{name}-{split}-{which}", docs, model)
-            part: dict[str, Any] = {"passages": index.passage_count(), "load_average": None}
-            part["dense"] = _score(index, rows, "dense", None)
+            part: dict[str, Any] = {"passages": index.passage_count(), "dense": _score(index, rows, "dense", None)}
             for rrf_k, lexical in fusions:
                 part[f"hybrid rrf_k={rrf_k} lexical={lexical}"] = _score(index, rows, "hybrid", (rrf_k, lexical))
             part["seconds"] = round(time.time() - t0)
@@ -85,8 +87,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     today = SearchSettings()
+    old = (int(MINING_FUSION["rrf_k"]), float(MINING_FUSION["lexical_weight"]))  # the fusion before the tuned model's
     fusions = ([(int(k), float(w)) for k, w in (c.split(":") for c in args.grid.split(","))] if args.grid
-               else list(dict.fromkeys([OLD_FUSION, (today.rrf_k, today.lexical_weight)])))
+               else list(dict.fromkeys([old, (today.rrf_k, today.lexical_weight)])))
     from eval_embedder import emit
 
     emit(run(args.split, args.work, fusions), args.out)
