@@ -41,6 +41,7 @@ MAX_SENTENCES = 7
 LATENT_SENTENCES = 10
 PER_REVIEW_SENTENCES = 4
 MAX_REVIEWS = 6
+DIRECT_SENTENCES = 2  # sentences answering a closed question about a named person, before the concerns
 NAMED_IN_FEW = 3  # a single name (a surname, a place) held by at most this many documents scopes the question
 _REVIEW_KINDS = ("review", "coroner_report")
 
@@ -87,8 +88,10 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
     reports = [docs[i] for i in sorted(subjects) if docs[i].kind == "coroner_report" and scoped.admits(docs[i])]
     concerns = _coroner_concerns(index, reports) if llm is None and 0 < len(reports) <= NAMED_IN_FEW else {}
     if concerns:
-        lead = _cause_of_death(hits, reports) if _asks_cause(query.text) and len(reports) == 1 else []
-        return _compose_concerns(question, standalone, concerns, hits, lead)
+        cause = _cause_of_death(hits, reports) if _asks_cause(query.text) and len(reports) == 1 else []
+        lead = ("Cause of death", cause) if cause else ("From the report", _direct_answer(standalone, scope, hits,
+                                                                                           concerns))
+        return _compose_concerns(question, standalone, concerns, hits, [lead] if lead[1] else [])
     if llm is not None:
         from assistant.llm_answer import answer_with_llm
 
@@ -185,13 +188,35 @@ def _coroner_concerns(index: Index, reports: list[DocumentInfo]) -> dict[str, li
     out: dict[str, list[Hit]] = {}
     passages_of = index.passages_of([d.id for d in reports])
     for d in reports:
-        found = [Hit(p, d, 1.0) for p in passages_of[d.id] if _CONCERNS.search(p.section or "")]
-        if found:
-            out[d.id] = found
+        passages = passages_of[d.id]
+        start = next((i for i, p in enumerate(passages)
+                      if _CONCERNS.search(p.section or "") or _CONCERNS_HEADING.search(p.text)), None)
+        if start is None:
+            continue
+        found: list[Hit] = []
+        # from the heading to the report's next part: the concerns' own sub-headings ("1) Staff training") are
+        # sections of their own, and a heading read as text has none
+        for p in passages[start:]:
+            if found and (_AFTER_CONCERNS.match(p.section or "") or _AFTER_CONCERNS.match(p.text)):
+                break
+            found.append(Hit(p, d, 1.0))
+        out[d.id] = found
     return out
 
 
+def _concerns_offset(text: str) -> int:
+    """Where the concerns begin in a passage that holds their heading as a line of text (0 when it holds none): a
+    report's circumstances can share the passage the heading stands in."""
+    m = _CONCERNS_HEADING.search(text)
+    return m.end() if m else 0
+
+
 _CONCERNS = re.compile(r"concern", re.I)
+# The template's heading when the reader kept it as a line of text ("Matters of concern", "CORONER'S CONCERNS",
+# "5 Coroner's concerns"), and the template's parts after the concerns.
+_CONCERNS_HEADING = re.compile(r"(?im)^[ \t]*(?:\d+\.?[ \t]*)?(?:matters? of concern|coroner['’]?s concerns)\b:?")
+_AFTER_CONCERNS = re.compile(r"(?i)[ \t]*(?:\d+\.?[ \t]*)?(?:action should be taken|your response|copies and "
+                             r"publication)\b")
 # "What caused Dean Griffiths' death?", "How did she die?": the finding of the inquest answers that before the
 # concerns do; "root causes" and "contributing factors" ask for the conditions, which the concerns are.
 _CAUSE_ASKED = re.compile(r"\bcaus(?:e|ed|es)\b|\bhow did\b.*\bdie\b", re.I)
@@ -202,6 +227,23 @@ def _asks_cause(question: str) -> bool:
     from vectorstore.query import CONDITIONS_QUESTION
 
     return bool(_CAUSE_ASKED.search(question)) and not CONDITIONS_QUESTION.search(question)
+
+
+def _direct_answer(standalone: str, scope: QuestionScope, hits: list[Hit],
+                   concerns: dict[str, list[Hit]]) -> list[Candidate]:
+    """For a closed question about the person ("Were neurological observations carried out on Lucy Goulding?",
+    "How long did he wait?"), the report's sentences that answer it, from outside its concerns: the concerns
+    alone answer what went wrong, not what happened."""
+    if scope.preceded or not _CLOSED_QUESTION.search(standalone):
+        return []
+    listed = {h.id for found in concerns.values() for h in found}
+    own = [h for h in hits if h.document.id in concerns and h.id not in listed]
+    return select(candidates(standalone, own, scope.latent), DIRECT_SENTENCES)
+
+
+# A question a fact answers (yes or no, when, who, how long) rather than "what went wrong".
+_CLOSED_QUESTION = re.compile(r"^\W*(?:was|were|did|does|do|is|are|had|has|have|could|would|should|can|when|where|"
+                              r"who|whom|how (?:many|much|long|old|often|soon|did))\b", re.I)
 
 
 def _cause_of_death(hits: list[Hit], reports: list[DocumentInfo]) -> list[Candidate]:
@@ -224,10 +266,11 @@ _STATUTORY = re.compile(r"\b(risk that future deaths (will|could) occur|matters 
 
 
 def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[Hit]], hits: list[Hit],
-                      lead: list[Candidate]) -> Answer:
+                      leads: list[tuple[str, list[Candidate]]]) -> Answer:
     """Every concern the coroner raised, each by the sentence that states it best, grouped by latent-condition
     category (conditions first, then the failures at the sharp end, then the rest of the narrative), one heading
-    per report when the name matches more than one; `lead`, the cause of death when it was asked, first."""
+    per report when the name matches more than one; `leads` (the cause of death when it was asked, the sentences
+    that answer a closed question), each under its heading, first."""
     from vectorstore.sentences import split_sentences
     from vectorstore.taxonomy import category_labels, load_taxonomy, tag_sentences
 
@@ -239,8 +282,9 @@ def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[H
     for found in concerns.values():
         chosen: list[tuple[tuple[int, int], str, Candidate]] = []
         for rank, h in enumerate(found):
-            spans = [(a, b) for a, b in split_sentences(h.text)
-                     if len(h.text[a:b].split()) >= 3 and not _STATUTORY.search(h.text[a:b])]
+            begin = _concerns_offset(h.text)
+            spans = [(a, b) for a, b in split_sentences(h.text) if a >= begin
+                     and len(h.text[a:b].split()) >= 3 and not _STATUTORY.search(h.text[a:b])]
             if not spans:
                 continue
             texts = [h.text[a:b] for a, b in spans]
@@ -269,8 +313,7 @@ def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[H
                       hits[:5], standalone, reason="no matters of concern")
     first = next(iter(concerns.values()))[0].document.title
     intro: list[tuple[str | None, list[Candidate]]] = [] if several else [(f"Matters of concern: {first}", [])]
-    if lead:
-        intro = [("Cause of death", lead), *intro]
+    intro = [*leads, *intro]
     lines, citations = render([*intro, *groups])
     every = [h for found in concerns.values() for h in found]
     return Answer(question, "\n".join(lines), False, citations, every + hits, [], standalone)

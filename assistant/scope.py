@@ -158,14 +158,14 @@ def _lone_capitalised_words(text: str) -> list[tuple[int, str]]:
 
 
 # Where a question puts a person it asks about: "the death of jane smith", "jane smith's death", "before jane smith
-# died", "… for jane smith?". Lower-case names are only read in these places (anywhere else two ordinary words
-# would be taken for a name).
+# died", "what contributed to jane smith dying", "… for jane smith?". Lower-case names are only read in these places
+# (anywhere else two ordinary words would be taken for a name).
 _PERSON_SLOTS = (
     re.compile(r"\b(?:death|deaths|dying|care|case|killing|suicide|murder|loss|inquest|treatment) (?:of|into) "
                r"([a-z][\w'’-]+(?: [a-z][\w'’-]+){1,2})\b"),
     re.compile(r"\b([a-z][\w'’-]+(?: [a-z][\w'’-]+){1,2})['’]s? (?:death|care|case|inquest|treatment|suicide|"
                r"killing|murder)\b"),
-    re.compile(r"\b(?:before|after|when|why|how) (?:did |had |was )?([a-z][\w'’-]+(?: [a-z][\w'’-]+){1,2}) "
+    re.compile(r"\b(?:before|after|when|why|how|to) (?:did |had |was )?([a-z][\w'’-]+(?: [a-z][\w'’-]+){1,2}) "
                r"(?:die|died|dying|was killed|killed|took)\b"),
 )
 # "… for declan farrell?": a name closing a question, read only when the question is about a death or a case.

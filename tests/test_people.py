@@ -56,7 +56,8 @@ def test_a_name_only_in_a_web_address_is_read_from_it() -> None:
 
 # -- on real coroners' reports (../shared/data/pfd), asked about as practitioners name people ---------------------
 PFD = {"2013-10-04_2013-0252_birmingham-and-solihull.txt": "George Parkes",  # "George Leonard Parkes"
-       "2018-08-01_2018-0280_isle-of-wight.txt": "Cuthbert Hingert"}  # "Cuthbert Anthony Stanley Hingert"
+       "2018-08-01_2018-0280_isle-of-wight.txt": "Cuthbert Hingert",  # "Cuthbert Anthony Stanley Hingert"
+       "2023-09-14_2023-0333_north-wales-east-and-central.txt": "Richard Griffiths"}  # "Richard Geraint Griffiths"
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +109,41 @@ def test_asked_the_cause_the_answer_gives_the_finding_then_the_concerns(pfd_inde
     assert lines[0] == "**Cause of death**"
     assert "Hypovolaemic shock" in lines[1] and "Gunshot wound" in lines[1]
     assert any(line.startswith("**Matters of concern") for line in lines[2:])
+
+
+def test_concerns_whose_heading_was_read_as_text_are_all_cited(pfd_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+
+    # 2023-0333 letters its concerns "a." to "c." under "Matters of concern", which the reader keeps as a line of
+    # the first concern's passage; 2014-0034's numbering is taken up by the cause of death's "1a." to "2." lines
+    for question, openings in (
+            ("What preceded the death of Richard Griffiths?",
+             ("The investigation undertaken by the Health Board was deficient", "Transfer of Care document",
+              "Patient notes for mental health are still not electronic")),
+            ("What preceded the death of Lucy Goulding?",
+             ("Lack of consultant supervision", "Lack of national guidelines"))):
+        answer = ask(pfd_index, question)
+        assert answer.text.splitlines()[0].startswith("**Matters of concern"), answer.text
+        cited = " ".join(c.hit.text for c in answer.citations)
+        assert all(o in cited for o in openings), (question, cited)
+
+
+def test_a_closed_question_about_a_person_is_answered_before_the_concerns(pfd_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+
+    lines = ask(pfd_index, "Were neurological observations carried out on Lucy Goulding on the paediatric ward?"
+                ).text.splitlines()
+    assert lines[0] == "**From the report**"
+    assert "neurological observations were not carried out" in " ".join(lines[1:3])
+    assert any(line.startswith("**Matters of concern") for line in lines[2:])
+
+
+def test_a_lower_case_name_is_read_before_dying() -> None:
+    from assistant.scope import read_scope
+
+    assert [p.text for p in read_scope("what systemic failings contributed to geoffrey hoad dying?").people] == \
+        ["geoffrey hoad"]
+    assert read_scope("what led to the child dying?").people == ()
 
 
 @pytest.mark.parametrize("name", ["Eleanor Vantwright", "jasper quillfeather", "Mr Quillfeather"])
