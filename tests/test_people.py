@@ -152,3 +152,28 @@ def test_people_in_no_report_are_refused(pfd_index, name: str) -> None:  # type:
 
     answer = ask(pfd_index, f"What organisational problems preceded the death of {name}?")
     assert answer.refused and "names" in (answer.reason or "")
+
+
+def test_the_concerns_stop_at_the_templates_next_part(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+    from ingest import ingest_paths
+    from vectorstore import open_index
+
+    report = tmp_path / "2024-01-01_2024-0001_testshire.txt"
+    report.write_text(
+        "Title: Prevention of future deaths report – 2024-0001\nDate: 2024-01-01\nArea: Testshire\n"
+        "------------------------------------------------------------------------\n\n"
+        "Investigation and inquest\n\nOn 2 January 2023 I commenced an investigation into the death of Harriet "
+        "Jane Omerod aged 15. The inquest concluded on 1 December 2023.\n\n"
+        "Circumstances of the death\n\nHarriet was referred to the community mental health team twice and was "
+        "seen once in five months.\n\n"
+        "5 CORONER'S CONCERNS\n\n"
+        "1. The team held 70 open cases per practitioner, so referrals waited for months without review.\n\n"
+        "2. No one checked whether the school's referral had been received.\n\n"
+        "6 ACTION SHOULD BE TAKEN\n\n"
+        "The trust should publish the team's waiting times every month.\n", encoding="utf-8")
+    index = open_index(tmp_path / "index")
+    assert not ingest_paths(index, [report]).failed
+    cited = " ".join(c.hit.text for c in ask(index, "What preceded the death of Harriet Omerod?").citations)
+    assert "70 open cases" in cited and "school's referral" in cited
+    assert "waiting times every month" not in cited
