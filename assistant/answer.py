@@ -24,7 +24,7 @@ from prompts import NEAREST_INTRO, REFUSAL
 from vectorstore.councils import canonical_council, council_matches, councils_named
 from vectorstore.query import Query, council_key, read_query
 from vectorstore.ranking import RankRequest
-from vectorstore.records import DocumentInfo, Hit, SearchFilters
+from vectorstore.records import DocumentInfo, Hit, Passage, SearchFilters
 
 if TYPE_CHECKING:
     from vectorstore.index import Index
@@ -191,6 +191,8 @@ def _coroner_concerns(index: Index, reports: list[DocumentInfo]) -> dict[str, li
         passages = passages_of[d.id]
         start = next((i for i, p in enumerate(passages)
                       if _CONCERNS.search(p.section or "") or _CONCERNS_HEADING.search(p.text)), None)
+        if start is None:  # the heading had no passage: it stood straight above its items' own headings
+            start = _first_item_after_circumstances(passages)
         if start is None:
             continue
         found: list[Hit] = []
@@ -204,6 +206,18 @@ def _coroner_concerns(index: Index, reports: list[DocumentInfo]) -> dict[str, li
     return out
 
 
+def _first_item_after_circumstances(passages: list[Passage]) -> int | None:
+    """The first passage under a numbered or lettered heading ("1) Effectiveness of shift handover meetings") after
+    the report's circumstances of the death: in the template the concerns come next."""
+    seen = False
+    for i, p in enumerate(passages):
+        section = p.section or ""
+        seen = seen or bool(_CIRCUMSTANCES.search(section))
+        if seen and _ITEM_HEADING.match(section):
+            return i
+    return None
+
+
 def _concerns_offset(text: str) -> int:
     """Where the concerns begin in a passage that holds their heading as a line of text (0 when it holds none): a
     report's circumstances can share the passage the heading stands in."""
@@ -215,6 +229,8 @@ _CONCERNS = re.compile(r"concern", re.I)
 # The template's heading when the reader kept it as a line of text ("Matters of concern", "CORONER'S CONCERNS",
 # "5 Coroner's concerns"), and the template's parts after the concerns.
 _CONCERNS_HEADING = re.compile(r"(?im)^[ \t]*(?:\d+\.?[ \t]*)?(?:matters? of concern|coroner['’]?s concerns)\b:?")
+_CIRCUMSTANCES = re.compile(r"circumstances", re.I)
+_ITEM_HEADING = re.compile(r"\W*(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s", re.I)
 _AFTER_CONCERNS = re.compile(r"(?i)[ \t]*(?:\d+\.?[ \t]*)?(?:action should be taken|your response|copies and "
                              r"publication)\b")
 # "What caused Dean Griffiths' death?", "How did she die?": the finding of the inquest answers that before the

@@ -60,6 +60,13 @@ PFD = {"2013-10-04_2013-0252_birmingham-and-solihull.txt": "George Parkes",  # "
        "2023-09-14_2023-0333_north-wales-east-and-central.txt": "Richard Griffiths"}  # "Richard Geraint Griffiths"
 
 
+# reports whose "Matters of concern" heading stands straight above its items' own headings ("1) Effectiveness of
+# shift handover meetings"), so that no passage of theirs has it as its section
+CONCERNS_UNDER_ITEMS = {"2019-06-19_2019-0202_west-sussex-brighton-and-hove.txt": (
+    "What went wrong at the care home before James Francis died?",
+    ("shift handover form", "failure of appropriate management records", "no training at all"))}
+
+
 @pytest.fixture(scope="module")
 def pfd_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from ingest import ingest_paths
@@ -68,7 +75,7 @@ def pfd_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
 
     folder = need_shared(shared_dir() / "data" / "pfd")
     index = open_index(tmp_path_factory.mktemp("pfd-index"))
-    files = sorted(folder.glob("*.txt"))[:12] + [folder / name for name in PFD]
+    files = sorted(folder.glob("*.txt"))[:12] + [folder / name for name in [*PFD, *CONCERNS_UNDER_ITEMS]]
     assert not ingest_paths(index, sorted(set(files))).failed
     return index
 
@@ -126,6 +133,16 @@ def test_concerns_whose_heading_was_read_as_text_are_all_cited(pfd_index) -> Non
         assert answer.text.splitlines()[0].startswith("**Matters of concern"), answer.text
         cited = " ".join(c.hit.text for c in answer.citations)
         assert all(o in cited for o in openings), (question, cited)
+
+
+def test_concerns_under_their_items_own_headings_are_all_cited(pfd_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+
+    for question, quotes in CONCERNS_UNDER_ITEMS.values():
+        answer = ask(pfd_index, question)
+        assert answer.text.splitlines()[0].startswith("**Matters of concern"), answer.text
+        cited = " ".join(c.hit.text for c in answer.citations)
+        assert all(q in cited for q in quotes), (question, cited)
 
 
 def test_a_closed_question_about_a_person_is_answered_before_the_concerns(pfd_index) -> None:  # type: ignore[no-untyped-def]
