@@ -89,9 +89,9 @@ def ask(index: Index, question: str, history: Any = None, filters: SearchFilters
     concerns = _coroner_concerns(index, reports) if llm is None and 0 < len(reports) <= NAMED_IN_FEW else {}
     if concerns:
         cause = _cause_of_death(hits, reports) if _asks_cause(query.text) and len(reports) == 1 else []
-        lead = ("Cause of death", cause) if cause else ("From the report", _direct_answer(standalone, scope, hits,
-                                                                                           concerns))
-        return _compose_concerns(question, standalone, concerns, hits, [lead] if lead[1] else [])
+        lead = ("Cause of death", cause) if cause else \
+            ("From the report", _direct_answer(standalone, scope, hits, concerns))
+        return _compose_concerns(question, standalone, concerns, hits, lead)
     if llm is not None:
         from assistant.llm_answer import answer_with_llm
 
@@ -282,11 +282,11 @@ _STATUTORY = re.compile(r"\b(risk that future deaths (will|could) occur|matters 
 
 
 def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[Hit]], hits: list[Hit],
-                      leads: list[tuple[str, list[Candidate]]]) -> Answer:
+                      lead: tuple[str, list[Candidate]]) -> Answer:
     """Every concern the coroner raised, each by the sentence that states it best, grouped by latent-condition
     category (conditions first, then the failures at the sharp end, then the rest of the narrative), one heading
-    per report when the name matches more than one; `leads` (the cause of death when it was asked, the sentences
-    that answer a closed question), each under its heading, first."""
+    per report when the name matches more than one; `lead` (a heading and its sentences: the cause of death when
+    it was asked, or those that answer a closed question) first, when it has any."""
     from vectorstore.sentences import split_sentences
     from vectorstore.taxonomy import category_labels, load_taxonomy, tag_sentences
 
@@ -329,7 +329,8 @@ def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[H
                       hits[:5], standalone, reason="no matters of concern")
     first = next(iter(concerns.values()))[0].document.title
     intro: list[tuple[str | None, list[Candidate]]] = [] if several else [(f"Matters of concern: {first}", [])]
-    intro = [*leads, *intro]
+    if lead[1]:
+        intro = [lead, *intro]
     lines, citations = render([*intro, *groups])
     every = [h for found in concerns.values() for h in found]
     return Answer(question, "\n".join(lines), False, citations, every + hits, [], standalone)
