@@ -167,10 +167,19 @@ def select(cands: list[Candidate], limit: int, per_category: int = 0, quantity: 
 
 _DATES = re.compile(r"\b\d{1,2}(st|nd|rd|th)?\s+(January|February|March|April|May|June|July|August|September|"
                     r"October|November|December)\b|\b(19|20)\d\d\b|\b\d+\.\d+\b(?=\s+[A-Z])", re.I)
+# Inspectors often count in words: "very few children have an independent visitor", "a small number of care
+# leavers", "there have been no tenancy breakdowns". Not for a percentage: "a significant minority of children"
+# does not say what share of social workers left (the Ofsted gold set's o-48); there a count and its total do.
+_COUNT_WORDS = (r"\b(very |too )?few\b|\b(the )?(majority|minority)\b|\bnone\b|\bhandful\b|"
+                r"\ba (very )?(small|large|high|low|significant|growing|increasing|reduced|reducing) "
+                r"(number|proportion)\b|"
+                r"\bno (\w+ ){0,2}(breakdowns?|children|young people|care leavers|vacancies|cases|referrals|"
+                r"complaints|families|staff|social workers|members)\b")
 _FIGURES = {
     "number": re.compile(r"\b\d+\b|\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-                         r"thirty|forty|fifty|sixty|hundred)\b", re.I),
-    "percent": re.compile(r"\d\s*%|\bper ?cent\b|\b(half|a third|a quarter|one in \w+|two in \w+)\b", re.I),
+                         r"thirty|forty|fifty|sixty|hundred)\b|" + _COUNT_WORDS, re.I),
+    "percent": re.compile(r"\d\s*%|\bper ?cent\b|\b(half|a third|a quarter|one in \w+|two in \w+)\b|"
+                          r"\b\d+ (out )?of (the |its |their |these )?\d+\b", re.I),
     "money": re.compile(r"£\s?\d|\b\d+(\.\d+)? ?(million|m|bn|billion|thousand|k)\b|\bpounds\b", re.I),
 }
 
@@ -178,7 +187,11 @@ _FIGURES = {
 def states_a_figure(texts: list[str], kind: str = "number") -> bool:
     """Does any text state the kind of figure asked for? Dates and years are not figures."""
     pattern = _FIGURES.get(kind, _FIGURES["number"])
-    return any(pattern.search(_DATES.sub(" ", t)) for t in texts)
+    for t in (_DATES.sub(" ", t) for t in texts):
+        # a proportion may be given as a count and its total: "of the 271 social workers, 45 are agency staff"
+        if pattern.search(t) or (kind == "percent" and len(re.findall(r"\b\d+\b", t)) >= 2):
+            return True
+    return False
 
 
 def category_label(category: str | None) -> str:

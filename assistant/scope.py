@@ -25,12 +25,17 @@ _PRECEDED = re.compile(r"\b(preced\w*|before|prior to|led (up )?to|leading (up )
                        r"lead-up|build-up|contribut\w* to)\b", re.I)
 _UNNAMED_DEATH = re.compile(r"\b(the|this|that) (child|baby|infant|young person|boy|girl)\b|"
                             r"\b(the|this) (death|incident|harm|case)\b", re.I)
-_QUANTITY = re.compile(r"\b(how many|how much|what (percentage|proportion|number|share|figure)|average|"
+# "How much" asks for a figure only about money ("how much did Wenmarsh spend"); "how much did care leavers shape
+# their plans" asks how far.
+_QUANTITY = re.compile(r"\b(how many|what (percentage|proportion|number|share|figure)|average|"
                        r"per cent|percent|ratio)\b", re.I)
+# A yes/no question asks whether, not how many: "Could Slough say how many children were missing school?"
+_CLOSED = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
 _PERCENT = re.compile(r"\b(percentage|proportion|per cent|percent|share of|rate)\b", re.I)
-_MONEY = re.compile(r"\b(spend|spent|budget|cost|costs|funding|money|how much did)\b", re.I)
+_MONEY = re.compile(r"\b(spend|spent|budget|cost|costs|funding|money|invest\w*)\b", re.I)
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _ACRONYM = re.compile(r"\b([A-Z]{3,6})\b")
+_PLACE_SUFFIX = re.compile(r"-(based|led|wide|run|funded)$", re.I)
 _COUNCIL_PHRASE = re.compile(r"\b((?:London Borough of |Royal Borough of )?[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,2}"
                              r"(?: (?:City|County|Borough|District|Metropolitan Borough))? Council)\b")
 # Capitalised words that are not names of anything the documents must contain.
@@ -93,6 +98,12 @@ def service_terms() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
             for name, v in data.items() if not name.startswith("_")}
 
 
+def _is_service(word: str) -> bool:
+    """An acronym or word that names a service ("LADO", "IROs"): the service check reads the evidence for any of
+    its forms ("the designated officer"), so the word itself need not be in it."""
+    return any(ask.fullmatch(word) or ask.fullmatch(word.lower()) for ask, _ in service_terms().values())
+
+
 def _is_common(word: str) -> bool:
     w = word.lower()
     return w in _COMMON or w.removesuffix("'s").removesuffix("’s") in _COMMON
@@ -109,22 +120,31 @@ def read_scope(question: str) -> QuestionScope:
     in_people = " ".join(n.text for n in people).lower()
     # "James Sheffield" is a person, not the council: a council's name inside a person's is not a council named
     councils_asked = [c for c in councils_asked if c.lower() not in in_people]
-    names: list[str] = []
-    in_councils = " ".join(councils_asked).lower()
+    # "Cambridgeshire's Children in Care Council", "the Change Council in Sunderland": beside a council we know, a
+    # "… Council" we do not know is a body the evidence must name, not a second place
+    known = [c for c in councils_asked if councils_named(c)]
+    bodies = [c for c in councils_asked if known and not councils_named(c)]
+    councils_asked = [c for c in councils_asked if c not in bodies]
+    names: list[str] = list(bodies)
+    in_councils = " ".join([*councils_asked, *bodies]).lower()
     for start, w in _lone_capitalised_words(stripped):  # a place, a surname, a term
+        w = _PLACE_SUFFIX.sub("", w)  # "the Grimsby-based hub": the evidence names Grimsby
         if start == 0 or stripped[:start].rstrip()[-1:] in ".?!" or len(w) < 3:
             continue
-        if _is_common(w) or w.lower() in in_people or w.lower() in in_councils or w.lower() in TITLES:
+        if _is_common(w) or w.lower() in in_people or w.lower() in in_councils or w.lower() in TITLES or \
+                _is_service(w):
             continue
         (cited if is_cited(stripped, start, start + len(w)) else names).append(w)
     for m in _ACRONYM.finditer(question):
         a = m.group(1)
         if a.lower() not in _COMMON and a not in names and a.lower() not in in_people and \
-                a.lower() not in in_councils:
+                a.lower() not in in_councils and not _is_service(a):
             (cited if is_cited(question, m.start(), m.end()) else names).append(a)
     years = tuple(sorted({int(y) for y in QUESTION_YEAR.findall(question)}))
     quantity = None
-    if _QUANTITY.search(question) or (_MONEY.search(question) and re.search(r"\bhow much\b", question, re.I)):
+    if _CLOSED.search(question):
+        pass
+    elif _QUANTITY.search(question) or (_MONEY.search(question) and re.search(r"\bhow much\b", question, re.I)):
         # "how many apprenticeships did the funding pay for" counts things; only "how much" asks for money
         money = _MONEY.search(question) and not re.search(r"\bhow many\b", question, re.I)
         quantity = "percent" if _PERCENT.search(question) else "money" if money else "number"

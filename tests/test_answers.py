@@ -143,6 +143,47 @@ def test_how_many_with_a_money_word_asks_for_a_count() -> None:
     assert read_scope("How much did Ravensmoor spend on its adolescent safety team in 2023?").quantity == "money"
 
 
+def test_a_question_is_read_by_what_it_asks_not_by_look_alike_words() -> None:
+    """Wrongly refused questions of the tune part of our written sets (2026-12-04): each read a word for something
+    the evidence then had to hold."""
+    from assistant.scope import read_scope
+
+    # "send" the verb is not SEND; "adopt" the verb is not adoption
+    assert read_scope("Do Wakefield's partner agencies understand when to send a concern to children's social "
+                      "care?").services == ()
+    assert read_scope("How are SEND children supported in Wakefield?").services == ("disabled children",)
+    assert read_scope("How did training help Rochdale adopt its chosen way of working?").services == ()
+    assert read_scope("How long do adopted children wait for a family in Hull?").services == ("adoption",)
+    # a service's acronym is checked in any of the service's forms ("the designated officer"), not as a name
+    lado = read_scope("Why couldn't Bury's LADO keep up with referrals about staff?")
+    assert lado.names == () and lado.services == ("allegations against adults",)
+    assert read_scope("How do the IROs in Stockton hear children's wishes?").names == ()
+    # beside a council we know, a "… Council" we do not know is a body the evidence must name, not a place
+    cicc = read_scope("How many regular members did Cambridgeshire's Children in Care Council have in 2024?")
+    assert cicc.councils == ("Cambridgeshire",) and "Care Council" in cicc.names
+    assert read_scope("What did Narnia Council say about caseloads?").councils == ("Narnia Council",)
+    assert read_scope("Why couldn't the Grimsby-based hub decide within a day?").names == ("Grimsby",)
+    # a yes/no question, or "how much" meaning how far, asks for no figure
+    assert read_scope("Could Slough say how many children were not in school every day?").quantity is None
+    assert read_scope("How much did Islington's care leavers shape their own plans?").quantity is None
+    assert read_scope("How many children in Barnet have an independent visitor?").quantity == "number"
+
+
+def test_a_figure_may_be_stated_in_words() -> None:
+    from assistant.extractive import states_a_figure
+
+    assert states_a_figure(["Very few children and young people have support from an independent visitor."])
+    assert states_a_figure(["There have been no tenancy breakdowns in the past year."])
+    assert states_a_figure(["The forums only involve a small number of children and care leavers."])
+    assert not states_a_figure(["There is no evidence of drift in planning."])
+    assert not states_a_figure(["Leaders are ambitious for children."])
+    # a proportion given as a count and its total
+    assert states_a_figure(["Of the 271 social workers employed, 45 are on agency contracts."], "percent")
+    assert not states_a_figure(["45 social workers are on agency contracts."], "percent")
+    # words that count do not give a share ("What percentage of Swindon's social workers left…?", o-48)
+    assert not states_a_figure(["A significant minority of children live in homes far from school."], "percent")
+
+
 def test_other_names_of_places_are_read_as_the_formal_name() -> None:
     from vectorstore.query import with_formal_place_names
 
@@ -151,6 +192,10 @@ def test_other_names_of_places_are_read_as_the_formal_name() -> None:
     assert with_formal_place_names("What did Ofsted find in BCP?") == \
         "What did Ofsted find in Bournemouth, Christchurch and Poole?"
     assert with_formal_place_names("Is the BCPX form used?") == "Is the BCPX form used?"  # whole words only
+    # the usual short forms of county names
+    assert with_formal_place_names("Were enquiries recorded in NE Lincs?") == \
+        "Were enquiries recorded in North East Lincolnshire?"
+    assert with_formal_place_names("Are Notts care leavers in work?") == "Are Nottinghamshire care leavers in work?"
 
 
 def test_a_conditions_question_naming_a_review_ranks_the_reviews_conditions(index) -> None:  # type: ignore[no-untyped-def]
