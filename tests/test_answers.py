@@ -136,6 +136,27 @@ def test_a_service_the_named_councils_documents_never_mention_is_refused(index) 
     assert not a.refused and any(re.search(r"return home interview", c.hit.text, re.I) for c in a.citations)
 
 
+def test_a_topic_the_documents_found_never_mention_is_refused(index) -> None:  # type: ignore[no-untyped-def]
+    """The council's documents are found, but a question about a topic they never mention (young carers, FGM) is
+    not answered from passages about something else; the same check lets through a topic they do mention."""
+    for q, topic in (("What did inspectors say about young carers in Wenmarsh?", "young carers"),
+                     ("What did Ofsted say about the response to female genital mutilation in Ravensmoor?",
+                      "female genital mutilation")):
+        a = ask(index, q)
+        assert a.refused and a.reason == f"the passages found do not mention {topic}", (q, a.reason)
+    a = ask(index, "What did inspectors find about social workers' caseloads in Wenmarsh?")
+    assert not a.refused and any(re.search(r"caseload", c.hit.text, re.I) for c in a.citations)
+
+
+def test_topics_are_read_in_their_own_words() -> None:
+    from assistant.scope import read_scope
+
+    assert read_scope("How much did Wakefield rely on agency social workers in 2019?").services == ("agency staff",)
+    assert read_scope("Do multi-agency staff in Wakefield share information?").services == ()
+    assert read_scope("How does Luton prevent harm to children?").services == ()  # "prevent" is not Prevent
+    assert read_scope("What did Luton's Prevent work find?").services == ("radicalisation",)
+
+
 def test_how_many_with_a_money_word_asks_for_a_count() -> None:
     from assistant.scope import read_scope
 
