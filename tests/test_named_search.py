@@ -86,3 +86,30 @@ def test_a_judgement_stated_on_a_cover_page_is_quoted_alone(tmp_path) -> None:  
     a = ask(ix, "Which councils were judged inadequate?")
     assert a.text.splitlines()[3] == "Children’s services in Surrey are inadequate [1]", a.text
     ix.close()
+
+
+SIF_TEXTS = ("wakefield_80451_2016-09-20.txt", "suffolk_80565_2016-02-11.txt", "nottinghamshire_80534_2015-07-20.txt",
+             "south-gloucestershire_80556_2017-02-13.txt", "kingston-upon-hull_80477_2015-02-10.txt")
+
+
+def test_a_reports_headline_judgement_is_found_for_a_judgement_question(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every report of the 2013-2017 framework opens with the same title block, so the passage holding the headline
+    ("Children's services in Wakefield … require improvement to be good.") read as template text and was demoted
+    below the report's findings; and its words are far from "what was the overall judgement". It is not demoted,
+    and for a judgement question the passages stating one join the candidates."""
+    from vectorstore.sections import states_judgement
+
+    folder = need_shared(ofsted_pdf_dir().parent / "text" / "ilacs")
+    ix = open_index(tmp_path / "index")
+    assert not ingest_paths(ix, [folder / f for f in SIF_TEXTS]).failed
+    for q, council, headline in (
+            ("What was the overall judgement of Wakefield children's services in the 2016 inspection?", "wakefield",
+             "require improvement to be good"),
+            ("What was the overall judgement of Suffolk children's services in the 2015 inspection?", "suffolk",
+             "Suffolk County Council are good")):
+        hits = ix.search(q, k=5)
+        found = [h for h in hits if council in h.document.source and headline in " ".join(h.text.split())]
+        assert found and not found[0].boilerplate, [h.text[:80] for h in hits]
+    assert not states_judgement("Social workers are good at building relationships with children.")
+    assert not states_judgement("Inspection of services for children in need of help and protection")
+    ix.close()

@@ -152,7 +152,8 @@ class SearchCache:
             return np.zeros(0, dtype=bool)
         counts = sum_run_counts([s.live_runs(dead) for s, dead in zip(self.segments, self._dead_docs, strict=True)])
         common = common_runs(*counts, len(self.docs))
-        flags = np.concatenate([s.boilerplate_against(common) for s in self.segments])
+        flags = np.concatenate([s.boilerplate_against(common) & ~s.states_judgement(s.boilerplate_against(common))
+                                for s in self.segments])
         # cover pages and back matter (copyright, licence, contact blocks), whatever the corpus: demoted like shared
         # template text, and never quoted
         flags = flags | np.concatenate([s.not_quoted() for s in self.segments])

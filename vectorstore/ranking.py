@@ -50,10 +50,11 @@ from vectorstore.search import (
     reading_order,
     rows_in_months,
     rows_of_documents,
+    rows_stating_judgement,
     surest_first,
     years_of,
 )
-from vectorstore.sections import prescribes_or_frames
+from vectorstore.sections import JUDGEMENT_ASKED, prescribes_or_frames
 from vectorstore.taxonomy import Category, latent_categories
 
 if TYPE_CHECKING:
@@ -219,6 +220,20 @@ def _fused(corpus: Corpus, query: str, vector: np.ndarray, k: int, filters: Sear
 
         surest = surest_first(cache, np.flatnonzero(named_rows), latent_confidence(cache), topic_vector)[:n]
         lists.append(("named:latent", settings.dense_weight, surest))
+    asked = (mask, named_rows)
+    if JUDGEMENT_ASKED.search(query) and any(r is not None for r in asked):
+        # "how was Shropshire judged in 2017?": inside the documents named or filtered, the passages that state a
+        # judgement (the headline, the judgement table) join the candidates, ranked by the topic; their words are
+        # the template's ("Children's services in … are good"), far from the question's for both rankings
+        import numpy as np
+
+        among = np.ones(cache.n_rows, dtype=bool)
+        for restrict in asked:
+            if restrict is not None:
+                among &= restrict
+        stated = rows_stating_judgement(cache, among) if among.sum() <= JUDGEMENT_ROWS_READ else among & False
+        if stated.any():
+            lists.append(("judgement", settings.dense_weight, dense_ranking(cache, topic_vector, n, stated)))
     months = months_named(query)
     if months:
         # "after the call in October 2017": the passages telling what happened that month join the candidates,
@@ -243,6 +258,11 @@ def _fused(corpus: Corpus, query: str, vector: np.ndarray, k: int, filters: Sear
             fused[row] *= FRAMING_WEIGHT
     scored = sorted(((row, s + bonus.get(row, 0.0)) for row, s in fused.items()), key=lambda x: -x[1])
     return scored[:k], found, bonus, hints
+
+
+# The most passages read for a judgement (a regular expression each): one council's reports are a few hundred; a
+# filter on the kind of document alone leaves tens of thousands, and then the list is not made.
+JUDGEMENT_ROWS_READ = 5000
 
 
 def _dense(corpus: Corpus, vector: np.ndarray, n: int, mask: np.ndarray | None, settings: SearchSettings,

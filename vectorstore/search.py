@@ -236,6 +236,19 @@ def rows_in_months(cache: SearchCache, months: Iterable[str]) -> np.ndarray:
     return out
 
 
+def rows_stating_judgement(cache: SearchCache, among: np.ndarray) -> np.ndarray:
+    """Rows of `among` whose text states an inspection's judgement (`vectorstore.sections.states_judgement`; a
+    fresh array). Only those rows are read: a council's documents, a few hundred passages."""
+    import numpy as np
+
+    out = np.zeros(cache.n_rows, dtype=bool)
+    for seg, offset in zip(cache.segments, cache.offsets, strict=True):
+        part = among[offset:offset + seg.n]
+        if part.any():
+            out[offset:offset + seg.n] = seg.states_judgement(part)
+    return out if cache.live is None else out & cache.live
+
+
 def named_values(cache: SearchCache, docs: dict[str, DocumentInfo]) -> tuple[frozenset[str], frozenset[int],
                                                                             frozenset[str]]:
     """The councils, years (published or covered) and child pseudonyms of `docs`, that a query may name."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-__all__ = ["FRAMING", "PRESCRIBES", "prescribes_or_frames"]
+__all__ = ["FRAMING", "JUDGEMENT_ASKED", "PRESCRIBES", "prescribes_or_frames", "states_judgement"]
 
 PRESCRIBES = re.compile(r"^\s*(recommendations?\b|\d+(\.\d+)*\.?\s+recommendations?\b)", re.I)  # "7. Recommendations"
 FRAMING = re.compile(r"\b(introduction|methodology|method|terms of reference|review process|about this|glossary|"
@@ -78,3 +78,27 @@ def passage_role(text: str, section: str | None, page: int, paragraph: str | Non
             not section and words < 80:
         return "cover"
     return "finding"
+
+
+# An inspection's headline judgement: "Children's services in Wakefield Metropolitan District Council require
+# improvement to be good.", "Overall effectiveness: Inadequate", "The Local Safeguarding Children Board is good".
+# And the judgement table's lines: "Children looked after and achieving permanence Requires improvement to be good".
+_JUDGEMENT_STATED = re.compile(
+    r"\b(children[’']s services|overall effectiveness|(?:local )?safeguarding children board|services for children"
+    r"[\w ,]{0,60}?)\b[^.:]{0,80}?(?:\b(?:are|is|requires?|were|was)\b|:)\s*(?:judged (?:to be |as )?)?"
+    r"(outstanding|good|inadequate|improvement(?: to be good)?|requires improvement)\b|"
+    r"\b(children who need help and protection|children looked after and achieving permanence|adoption performance|"
+    r"(?:the )?experiences and progress of (?:care leavers|children[\w ]{0,60}?)|leadership,? management and "
+    r"governance|(?:the )?impact of leaders on social work practice[\w ]{0,40}?)\W{0,5}"
+    r"(outstanding|good|inadequate|requires improvement(?: to be good)?)\b", re.I)
+
+
+# A question about an inspection's grade, not about a practitioner's "professional judgement".
+JUDGEMENT_ASKED = re.compile(r"(?<!professional )(?<!clinical )(?<!sound )\b(judge?ments?|judged|rated|ratings?|"
+                             r"graded|grades?|overall effectiveness)\b", re.I)
+
+
+def states_judgement(text: str) -> bool:
+    """Does the passage state an inspection's judgement? Its opening words are the template's, shared by every
+    report of that framework, yet it is the report's most-asked sentence: it is never demoted as boilerplate."""
+    return bool(_JUDGEMENT_STATED.search(text))

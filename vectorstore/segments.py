@@ -97,6 +97,21 @@ class Segment:
             self._not_quoted = self.table.equals("role", NOT_QUOTED)
         return self._not_quoted
 
+    def states_judgement(self, among: np.ndarray) -> np.ndarray:
+        """Rows of `among` (a boolean mask) whose text states an inspection's judgement
+        (`vectorstore.sections.states_judgement`); only those rows are read, each once while the segment lives."""
+        import numpy as np
+
+        from vectorstore.sections import states_judgement
+
+        seen: dict[int, bool] = self.derived.setdefault("states_judgement", {})
+        out = np.zeros(len(among), dtype=bool)
+        for i in np.flatnonzero(among).tolist():
+            if i not in seen:
+                seen[i] = states_judgement(self.table.value("text", i))
+            out[i] = seen[i]
+        return out
+
     def live_runs(self, dead: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
         """This segment's distinct runs and in how many of its documents each occurs, leaving out the documents
         `dead` (by position in `docs`: since replaced or removed)."""
