@@ -122,30 +122,27 @@ def test_ask_cli_contract(index, tmp_path: Path) -> None:  # type: ignore[no-unt
     assert [json.loads(x)["id"] for x in p.stdout.splitlines()] == ["a", "b"]
 
 
-def test_a_service_the_named_councils_documents_never_mention_is_refused(index) -> None:  # type: ignore[no-untyped-def]
-    """Wenmarsh's letter and review are about Wenmarsh, so every check on the council passes; but neither mentions
-    private fostering or unregistered homes, and an answer about something else would mislead."""
-    for q, service in (("What did inspectors say about private fostering arrangements in Wenmarsh?",
-                        "private fostering"),
-                       ("What did inspectors find about the use of unregistered children's homes by Wenmarsh?",
-                        "unregistered provision")):
-        a = ask(index, q)
-        assert a.refused and a.reason == f"the passages found do not mention {service}", (q, a.reason)
-    # the same check lets through a service the evidence does mention
-    a = ask(index, "What did Ofsted find about return home interviews for missing children in Ravensmoor in 2023?")
-    assert not a.refused and any(re.search(r"return home interview", c.hit.text, re.I) for c in a.citations)
+@pytest.mark.parametrize(("q", "topic"), [
+    ("What did inspectors say about private fostering arrangements in Wenmarsh?", "private fostering"),
+    ("What did inspectors find about the use of unregistered children's homes by Wenmarsh?", "unregistered provision"),
+    ("What did inspectors say about young carers in Wenmarsh?", "young carers"),
+    ("What did Ofsted say about the response to female genital mutilation in Ravensmoor?", "female genital mutilation"),
+])
+def test_a_service_or_topic_the_documents_found_never_mention_is_refused(index, q: str, topic: str) -> None:  # type: ignore[no-untyped-def]
+    """The council's letter and review are found, so every check on the council passes; but they never mention
+    the service or topic asked about, and an answer about something else would mislead."""
+    a = ask(index, q)
+    assert a.refused and a.reason == f"the passages found do not mention {topic}", (q, a.reason)
 
 
-def test_a_topic_the_documents_found_never_mention_is_refused(index) -> None:  # type: ignore[no-untyped-def]
-    """The council's documents are found, but a question about a topic they never mention (young carers, FGM) is
-    not answered from passages about something else; the same check lets through a topic they do mention."""
-    for q, topic in (("What did inspectors say about young carers in Wenmarsh?", "young carers"),
-                     ("What did Ofsted say about the response to female genital mutilation in Ravensmoor?",
-                      "female genital mutilation")):
-        a = ask(index, q)
-        assert a.refused and a.reason == f"the passages found do not mention {topic}", (q, a.reason)
-    a = ask(index, "What did inspectors find about social workers' caseloads in Wenmarsh?")
-    assert not a.refused and any(re.search(r"caseload", c.hit.text, re.I) for c in a.citations)
+@pytest.mark.parametrize(("q", "mentioned"), [
+    ("What did Ofsted find about return home interviews for missing children in Ravensmoor in 2023?",
+     r"return home interview"),
+    ("What did inspectors find about social workers' caseloads in Wenmarsh?", r"caseload"),
+])
+def test_a_service_or_topic_the_evidence_mentions_is_answered(index, q: str, mentioned: str) -> None:  # type: ignore[no-untyped-def]
+    a = ask(index, q)
+    assert not a.refused and any(re.search(mentioned, c.hit.text, re.I) for c in a.citations), a.reason
 
 
 def test_topics_are_read_in_their_own_words() -> None:
