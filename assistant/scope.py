@@ -142,9 +142,8 @@ def read_scope(question: str) -> QuestionScope:
             (cited if is_cited(question, m.start(), m.end()) else names).append(a)
     years = tuple(sorted({int(y) for y in QUESTION_YEAR.findall(question)}))
     quantity = None
-    if _CLOSED.search(question):
-        pass
-    elif _QUANTITY.search(question) or (_MONEY.search(question) and re.search(r"\bhow much\b", question, re.I)):
+    if not _CLOSED.search(question) and (_QUANTITY.search(question) or (_MONEY.search(question) and
+                                                                       re.search(r"\bhow much\b", question, re.I))):
         # "how many apprenticeships did the funding pay for" counts things; only "how much" asks for money
         money = _MONEY.search(question) and not re.search(r"\bhow many\b", question, re.I)
         quantity = "percent" if _PERCENT.search(question) else "money" if money else "number"

@@ -152,8 +152,9 @@ class SearchCache:
             return np.zeros(0, dtype=bool)
         counts = sum_run_counts([s.live_runs(dead) for s, dead in zip(self.segments, self._dead_docs, strict=True)])
         common = common_runs(*counts, len(self.docs))
-        flags = np.concatenate([s.boilerplate_against(common) & ~s.states_judgement(s.boilerplate_against(common))
-                                for s in self.segments])
+        shared = [s.boilerplate_against(common) for s in self.segments]
+        # a report's headline judgement opens with its framework's title block, yet it is what is most asked of it
+        flags = np.concatenate([f & ~s.states_judgement(f) for s, f in zip(self.segments, shared, strict=True)])
         # cover pages and back matter (copyright, licence, contact blocks), whatever the corpus: demoted like shared
         # template text, and never quoted
         flags = flags | np.concatenate([s.not_quoted() for s in self.segments])

@@ -231,9 +231,10 @@ def _fused(corpus: Corpus, query: str, vector: np.ndarray, k: int, filters: Sear
         for restrict in asked:
             if restrict is not None:
                 among &= restrict
-        stated = rows_stating_judgement(cache, among) if among.sum() <= JUDGEMENT_ROWS_READ else among & False
-        if stated.any():
-            lists.append(("judgement", settings.dense_weight, dense_ranking(cache, topic_vector, n, stated)))
+        if among.sum() <= JUDGEMENT_ROWS_READ:
+            stated = rows_stating_judgement(cache, among)
+            if stated.any():
+                lists.append(("judgement", settings.dense_weight, dense_ranking(cache, topic_vector, n, stated)))
     months = months_named(query)
     if months:
         # "after the call in October 2017": the passages telling what happened that month join the candidates,
