@@ -19,7 +19,7 @@ from assistant.extractive import Candidate, candidates, category_label, select, 
 from assistant.followup import make_standalone
 from assistant.judgements import groups_for, judged_reports, judgement_asked
 from assistant.records import Answer, Citation, CitationNumbers
-from assistant.scope import QuestionScope, doc_date, incident_date, read_scope
+from assistant.scope import AUXILIARIES, QuestionScope, doc_date, incident_date, read_scope
 from prompts import NEAREST_INTRO, REFUSAL
 from vectorstore.councils import canonical_council, council_matches, councils_named
 from vectorstore.query import Query, council_key, read_query
@@ -258,8 +258,8 @@ def _direct_answer(standalone: str, scope: QuestionScope, hits: list[Hit],
 
 
 # A question a fact answers (yes or no, when, who, how long) rather than "what went wrong".
-_CLOSED_QUESTION = re.compile(r"^\W*(?:was|were|did|does|do|is|are|had|has|have|could|would|should|can|when|where|"
-                              r"who|whom|how (?:many|much|long|old|often|soon|did))\b", re.I)
+_CLOSED_QUESTION = re.compile(rf"^\W*(?:{AUXILIARIES}|when|where|who|whom|how (?:many|much|long|old|often|soon|did))\b",
+                              re.I)
 
 
 def _cause_of_death(hits: list[Hit], reports: list[DocumentInfo]) -> list[Candidate]:

@@ -29,8 +29,10 @@ _UNNAMED_DEATH = re.compile(r"\b(the|this|that) (child|baby|infant|young person|
 # their plans" asks how far.
 _QUANTITY = re.compile(r"\b(how many|what (percentage|proportion|number|share|figure)|average|"
                        r"per cent|percent|ratio)\b", re.I)
+# The verbs a yes/no question opens with (`assistant.answer` reads closed questions from the same list).
+AUXILIARIES = "is|are|was|were|do|does|did|can|could|has|have|had|would|should"
 # A yes/no question asks whether, not how many: "Could Slough say how many children were missing school?"
-_CLOSED = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
+_CLOSED = re.compile(rf"^\W*(?:{AUXILIARIES}|will)\b", re.I)
 _PERCENT = re.compile(r"\b(percentage|proportion|per cent|percent|share of|rate)\b", re.I)
 _MONEY = re.compile(r"\b(spend|spent|budget|cost|costs|funding|money|invest\w*)\b", re.I)
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
