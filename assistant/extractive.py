@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 from vectorstore.lexical import latent_question_stems, lexical_tokens
 from vectorstore.records import Hit
-from vectorstore.sections import FRAMING, PRESCRIBES, prescribes_or_frames
+from vectorstore.sections import (
+    FRAMING,
+    JUDGEMENT_ASKED,
+    PRESCRIBES,
+    is_grade_line,
+    prescribes_or_frames,
+    states_judgement,
+)
 from vectorstore.sentences import split_sentences
 
 _NUMBER_WORDS = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
@@ -44,6 +51,13 @@ _ABOUT_THE_VISIT = re.compile(r"^\s*(?:(?:His|Her) Majesty[’']s Inspectors? fo
                               r"The lead inspector|Inspectors (?:looked|reviewed|considered|spoke|met|also)|"
                               r"This letter summarises|This visit was carried out)\b")
 
+# A report's title block runs into the sentence the splitter reads from it ("London Borough of Islington Inspection
+# of children's social care services Inspection dates: 9 March 2020 to 13 March 2020"): it is a finding only when
+# the question asks when.
+_TITLE_BLOCK = re.compile(r"\b(?:Inspection dates?|Report published|Dates? of (?:the )?(?:visit|inspection)|"
+                          r"Lead inspector)\b\s*:?", re.I)
+_WHEN_ASKED = re.compile(r"\b(?:when|dates?|how long ago)\b", re.I)
+
 
 def closeness(h: Hit, latent: bool) -> float:
     """How close a hit's passage is to the question (cosine, from the ranking); for a latent-conditions question a
@@ -60,7 +74,13 @@ def candidates(question: str, hits: list[Hit], latent: bool) -> list[Candidate]:
     for rank, h in enumerate(hits):
         if h.boilerplate:
             continue
-        for a, end in split_sentences(h.text):
+        sentences = split_sentences(h.text)
+        for i, (a, end) in enumerate(sentences):
+            if is_grade_line(h.text[a:end]):
+                continue  # read with the area it grades, just above
+            if i + 1 < len(sentences) and is_grade_line(h.text[slice(*sentences[i + 1])]):
+                # a judgement table's line: the area, then its grade below it, is one statement
+                end = sentences[i + 1][1]
             if len(h.text[a:end].split()) >= 5 and not _LETTER_HEAD.search(h.text, a, end):
                 spans.append((h, rank, a, end))
     if not spans:
@@ -78,6 +98,8 @@ def candidates(question: str, hits: list[Hit], latent: bool) -> list[Candidate]:
         # financial pressure returns") names a condition as a risk to come, not as one found before the event
         tagged = [(None, 0.0) if _OBLIGES.search(t) else tc for t, tc in zip(texts, tagged, strict=True)]
     sims = {h.id: closeness(h, latent) for h in hits}
+    judgement = bool(JUDGEMENT_ASKED.search(question))
+    when = bool(_WHEN_ASKED.search(question))
     out = []
     for (h, rank, a, _end), text, stems, (cat, conf) in zip(spans, texts, lexical_tokens(texts), tagged,
                                                             strict=True):
@@ -89,9 +111,14 @@ def candidates(question: str, hits: list[Hit], latent: bool) -> list[Candidate]:
             score -= 0.5 if FRAMING.search(h.passage.section or "") else 0.0
             # a recommendation prescribes what should change; it is not evidence of what the conditions were
             score -= 0.5 if PRESCRIBES.search(text) or PRESCRIBES.search(h.passage.section or "") else 0.0
-        if text.rstrip()[-1:] not in ".!?)\"”’":
+        # asked how a council was judged, the sentences that state a judgement answer it, the judgement table's
+        # lines too ("Leadership, management and governance Requires improvement")
+        stated = judgement and states_judgement(text)
+        if text.rstrip()[-1:] not in ".!?)\"”’" and not stated:
             score -= 0.3  # a heading or a fragment, not a statement
-        if _ABOUT_THE_VISIT.search(text):
+        if stated:
+            score += 0.4
+        if _ABOUT_THE_VISIT.search(text) or (not when and _TITLE_BLOCK.search(text)):
             score -= 1.0  # who inspected and how: a finding only when that is what is asked
         out.append(Candidate(text, h, rank, a, score, cat, s, conf))
     return out

@@ -254,6 +254,36 @@ def test_a_letters_heading_and_who_inspected_are_not_quoted_as_findings(tmp_path
     assert not any("Dear Ms Bruce" in x or "Inspectors for this visit" in x for x in lines), a.text
 
 
+def test_a_judgement_tables_lines_are_quoted_whole_and_the_title_block_is_not(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A judgement table prints each area's grade on the line below it: the area and its grade are one statement,
+    quoted whole for a judgement question (not the area alone, as a heading). The title block that runs into the
+    first sentence ("… Inspection dates: …") is quoted only when the question asks when."""
+    report = tmp_path / "ashdown_80999_2016-09-20.txt"
+    report.write_text(
+        "Ashdown Borough Council\nInspection of services for children in need of help and protection\n"
+        "Inspection dates: 5 July 2016 to 27 July 2016\nReport published: 20 September 2016\n\n"
+        "Children's services in Ashdown Borough Council require improvement to be good.\n\n"
+        "1. Children who need help and protection\n\nGood\n\n"
+        "2. Children looked after and achieving\npermanence\n\nRequires improvement to be good\n\n"
+        "3. Leadership, management and governance\n\nRequires improvement to be good\n\n"
+        "Summary for leaders\n\n4. Senior leaders in Ashdown have been slow to tackle the high turnover of social "
+        "workers, and caseloads in the assessment teams remain too high.\n\n5. Children looked after in Ashdown "
+        "live in stable homes and most see their social worker regularly.\n", encoding="utf-8")
+    with open_index(tmp_path / "index") as ix:
+        assert not ingest_paths(ix, [report]).failed
+        judged = ask(ix, "How was leadership judged in Ashdown's 2016 inspection?")
+        found = ask(ix, "What did the 2016 inspection find about Ashdown's social workers?")
+        when = ask(ix, "When was Ashdown inspected in 2016?")
+    assert not judged.refused and not found.refused and not when.refused
+    lines = [x for x in judged.text.split("Sources")[0].splitlines() if x.strip()]
+    assert any(x.startswith("Leadership, management and governance Requires improvement to be good") for x in lines), \
+        judged.text
+    assert not any(re.sub(r"\s*\[\d+\]$", "", x).endswith("governance") for x in lines), judged.text
+    for a in (judged, found):
+        assert "Inspection dates" not in a.text.split("Sources")[0], a.text
+    assert "Inspection dates" in when.text.split("Sources")[0], when.text
+
+
 def test_a_conditions_answer_quotes_no_recommendation(index) -> None:  # type: ignore[no-untyped-def]
     """"7. Recommendations" (numbered, with its full stop) prescribes what should change: not a condition found."""
     a = ask(index, "What organisational factors contributed to Child M's death?")

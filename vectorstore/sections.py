@@ -98,6 +98,16 @@ JUDGEMENT_ASKED = re.compile(r"(?<!professional )(?<!clinical )(?<!sound )\b(jud
                              r"graded|grades?|overall effectiveness)\b", re.I)
 
 
+# A judgement table's grade, on a line of its own below the area it grades ("The experiences and progress of
+# children who need help and protection" / "Requires improvement").
+_GRADE_LINE = re.compile(r"\s*(outstanding|good|inadequate|requires improvement(?: to be good)?)\s*", re.I)
+
+
+def is_grade_line(text: str) -> bool:
+    """Is the text a grade alone ("Requires improvement"), the second half of a judgement-table line?"""
+    return bool(_GRADE_LINE.fullmatch(text))
+
+
 def states_judgement(text: str) -> bool:
     """Does the passage state an inspection's judgement? Its opening words are the template's, shared by every
     report of that framework, yet it is the report's most-asked sentence: it is never demoted as boilerplate."""
