@@ -234,20 +234,25 @@ def test_a_conditions_question_naming_a_review_ranks_the_reviews_conditions(inde
     assert len(latent) >= 5, [h.passage.paragraph for h in hits]
 
 
+def _answers_from(tmp_path: Path, name: str, text: str, *questions: str) -> list:  # type: ignore[type-arg]
+    """The answers to `questions` from an index of one document, written to `name`."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with open_index(tmp_path / "index") as ix:
+        assert not ingest_paths(ix, [path]).failed
+        return [ask(ix, q) for q in questions]
+
+
 def test_a_letters_heading_and_who_inspected_are_not_quoted_as_findings(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A focused-visit letter's date, addressee and salutation run into its first sentence; "His Majesty's
     Inspectors for this visit were…" is about the visit. Neither is a finding about supervision."""
-    letter = tmp_path / "ashdown-focused-visit.txt"
-    letter.write_text(
+    (a,) = _answers_from(tmp_path, "ashdown-focused-visit.txt",
         "27 June 2025\nSandra Bruce\nDirector of Children's Services\nAshdown Town Hall\nDear Ms Bruce\n"
         "Focused visit to Ashdown children's services\nThis letter summarises the findings of the focused visit to "
         "Ashdown children's services on 28 to 29 May 2025. His Majesty's Inspectors for this visit were Gareth Dakin "
         "and Parveen Hussain.\n\nSupervision of social workers in Ashdown is regular, but its recording is brief and "
         "does not show the reasons for decisions.\n\nManagers do not always review plans when circumstances "
-        "change.\n", encoding="utf-8")
-    with open_index(tmp_path / "index") as ix:
-        assert not ingest_paths(ix, [letter]).failed
-        a = ask(ix, "What did inspectors find about supervision in Ashdown in 2025?")
+        "change.\n", "What did inspectors find about supervision in Ashdown in 2025?")
     assert not a.refused
     lines = [x for x in a.text.splitlines() if x.strip()]
     assert lines[0].startswith("Supervision of social workers in Ashdown is regular"), a.text
@@ -258,8 +263,8 @@ def test_a_judgement_tables_lines_are_quoted_whole_and_the_title_block_is_not(tm
     """A judgement table prints each area's grade on the line below it: the area and its grade are one statement,
     quoted whole for a judgement question (not the area alone, as a heading). The title block that runs into the
     first sentence ("… Inspection dates: …") is quoted only when the question asks when."""
-    report = tmp_path / "ashdown_80999_2016-09-20.txt"
-    report.write_text(
+    judged, found, when = _answers_from(
+        tmp_path, "ashdown_80999_2016-09-20.txt",
         "Ashdown Borough Council\nInspection of services for children in need of help and protection\n"
         "Inspection dates: 5 July 2016 to 27 July 2016\nReport published: 20 September 2016\n\n"
         "Children's services in Ashdown Borough Council require improvement to be good.\n\n"
@@ -268,12 +273,10 @@ def test_a_judgement_tables_lines_are_quoted_whole_and_the_title_block_is_not(tm
         "3. Leadership, management and governance\n\nRequires improvement to be good\n\n"
         "Summary for leaders\n\n4. Senior leaders in Ashdown have been slow to tackle the high turnover of social "
         "workers, and caseloads in the assessment teams remain too high.\n\n5. Children looked after in Ashdown "
-        "live in stable homes and most see their social worker regularly.\n", encoding="utf-8")
-    with open_index(tmp_path / "index") as ix:
-        assert not ingest_paths(ix, [report]).failed
-        judged = ask(ix, "How was leadership judged in Ashdown's 2016 inspection?")
-        found = ask(ix, "What did the 2016 inspection find about Ashdown's social workers?")
-        when = ask(ix, "When was Ashdown inspected in 2016?")
+        "live in stable homes and most see their social worker regularly.\n",
+        "How was leadership judged in Ashdown's 2016 inspection?",
+        "What did the 2016 inspection find about Ashdown's social workers?",
+        "When was Ashdown inspected in 2016?")
     assert not judged.refused and not found.refused and not when.refused
     lines = [x for x in judged.text.split("Sources")[0].splitlines() if x.strip()]
     assert any(x.startswith("Leadership, management and governance Requires improvement to be good") for x in lines), \
