@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import ask
+from assistant import Answer, ask
 from assistant.followup import make_standalone
 from ingest import ingest_paths
 from prompts import REFUSAL
@@ -234,7 +234,7 @@ def test_a_conditions_question_naming_a_review_ranks_the_reviews_conditions(inde
     assert len(latent) >= 5, [h.passage.paragraph for h in hits]
 
 
-def _answers_from(tmp_path: Path, name: str, text: str, *questions: str) -> list:  # type: ignore[type-arg]
+def _answers_from(tmp_path: Path, name: str, text: str, *questions: str) -> list[Answer]:
     """The answers to `questions` from an index of one document, written to `name`."""
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
