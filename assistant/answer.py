@@ -218,6 +218,22 @@ def _first_item_after_circumstances(passages: list[Passage]) -> int | None:
     return None
 
 
+# A list item's marker at the start of a line: a bullet, a dash, "(a)", "b)", "3.", "(ii)".
+_LIST_ITEM = re.compile(r"(?m)^[ \t]*(?:[•●▪◦·*–-]|\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)])[ \t]+", re.I)
+
+
+def _list_items(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The sentences (`spans`, in order) grouped by the list item they stand in: one group when the text is not a
+    list of two or more items."""
+    starts = [m.start() for m in _LIST_ITEM.finditer(text)]
+    if len(starts) < 2:
+        return [spans] if spans else []
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for a, b in spans:
+        groups.setdefault(sum(s <= a for s in starts), []).append((a, b))
+    return list(groups.values())
+
+
 def _concerns_offset(text: str) -> int:
     """Where the concerns begin in a passage that holds their heading as a line of text (0 when it holds none): a
     report's circumstances can share the passage the heading stands in."""
@@ -301,21 +317,22 @@ def _compose_concerns(question: str, standalone: str, concerns: dict[str, list[H
             begin = _concerns_offset(h.text)
             spans = [(a, b) for a, b in split_sentences(h.text) if a >= begin
                      and len(h.text[a:b].split()) >= 3 and not _STATUTORY.search(h.text[a:b])]
-            if not spans:
-                continue
-            texts = [h.text[a:b] for a, b in spans]
-            tags = tag_sentences(texts)
-            # the sentence that states a condition most surely; else the concern's opening sentence
-            scored = [(max((t.confidence for t in ts if t.polarity == "negative"), default=0.0), i, ts)
-                      for i, ts in enumerate(tags)]
-            conf, i, ts = max(scored, key=lambda x: (x[0], -x[1]))
-            a, b = spans[i if conf > 0 else 0]
-            negative = [t for t in (ts if conf > 0 else tags[0]) if t.polarity == "negative"]
-            best = max(negative, key=lambda t: (levels[t.category] == "latent", t.confidence), default=None)
-            category = best.category if best else None
-            key = (0 if category and levels[category] == "latent" else 1 if category else 2,
-                   order.get(category or "", 99))
-            chosen.append((key, category or "", Candidate(h.text[a:b], h, rank, a, 1.0, category, frozenset())))
+            # a passage is one concern, or a list of them ("• Gaps in the medical notes • Poor verbal
+            # communication at handovers…"): then each item is one, and each is quoted
+            for item in _list_items(h.text, spans):
+                texts = [h.text[a:b] for a, b in item]
+                tags = tag_sentences(texts)
+                # the sentence that states a condition most surely; else the concern's opening sentence
+                scored = [(max((t.confidence for t in ts if t.polarity == "negative"), default=0.0), i, ts)
+                          for i, ts in enumerate(tags)]
+                conf, i, ts = max(scored, key=lambda x: (x[0], -x[1]))
+                a, b = item[i if conf > 0 else 0]
+                negative = [t for t in (ts if conf > 0 else tags[0]) if t.polarity == "negative"]
+                best = max(negative, key=lambda t: (levels[t.category] == "latent", t.confidence), default=None)
+                category = best.category if best else None
+                key = (0 if category and levels[category] == "latent" else 1 if category else 2,
+                       order.get(category or "", 99))
+                chosen.append((key, category or "", Candidate(h.text[a:b], h, rank, a, 1.0, category, frozenset())))
         by_category: OrderedDict[str, list[Candidate]] = OrderedDict()
         for _key, category, c in sorted(chosen, key=lambda x: (x[0], x[2].rank)):
             by_category.setdefault(labels.get(category, "Other concerns"), []).append(c)

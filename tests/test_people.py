@@ -66,6 +66,14 @@ CONCERNS_UNDER_ITEMS = {"2019-06-19_2019-0202_west-sussex-brighton-and-hove.txt"
     "What went wrong at the care home before James Francis died?",
     ("shift handover form", "failure of appropriate management records", "no training at all"))}
 
+# a report whose concerns are one passage, a bulleted list: each item is a concern of its own
+CONCERNS_LISTED = {"2014-05-20_2014-0234_surrey.txt": (
+    "What preceded the death of Rainer Wickens?",
+    ("he remained untreated for clot formation for 10 hours in A&E", "Gaps in the medical notes",
+     "Poor verbal communication at handovers between treating doctors",
+     "Breakdown in communication between junior doctor and radiologist",
+     "Delay in commencement of inquiry of the SUI report"))}
+
 
 @pytest.fixture(scope="module")
 def pfd_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
@@ -75,7 +83,8 @@ def pfd_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
 
     folder = need_shared(shared_dir() / "data" / "pfd")
     index = open_index(tmp_path_factory.mktemp("pfd-index"))
-    files = sorted(folder.glob("*.txt"))[:12] + [folder / name for name in [*PFD, *CONCERNS_UNDER_ITEMS]]
+    named = [*PFD, *CONCERNS_UNDER_ITEMS, *CONCERNS_LISTED]
+    files = sorted(folder.glob("*.txt"))[:12] + [folder / name for name in named]
     assert not ingest_paths(index, sorted(set(files))).failed
     return index
 
@@ -143,6 +152,15 @@ def test_concerns_under_their_items_own_headings_are_all_cited(pfd_index) -> Non
         assert answer.text.splitlines()[0].startswith("**Matters of concern"), answer.text
         cited = " ".join(c.hit.text for c in answer.citations)
         assert all(q in cited for q in quotes), (question, cited)
+
+
+def test_each_concern_of_a_list_in_one_passage_is_quoted(pfd_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+
+    for question, items in CONCERNS_LISTED.values():
+        answer = ask(pfd_index, question)
+        quoted = answer.text.split("\nSources")[0]
+        assert all(item in quoted for item in items), quoted
 
 
 def test_a_closed_question_about_a_person_is_answered_before_the_concerns(pfd_index) -> None:  # type: ignore[no-untyped-def]
