@@ -268,9 +268,17 @@ def _direct_answer(standalone: str, scope: QuestionScope, hits: list[Hit],
     alone answer what went wrong, not what happened."""
     if scope.preceded or not _CLOSED_QUESTION.search(standalone):
         return []
+    from vectorstore.lexical import common_topic_stems, lexical_tokens
+
     listed = {h.id for found in concerns.values() for h in found}
     own = [h for h in hits if h.document.id in concerns and h.id not in listed]
-    return select(candidates(standalone, own, scope.latent), DIRECT_SENTENCES)
+    # a sentence answers only if it shares what the question asks about, not just the person's name: "How long
+    # did Rainer Wickens remain untreated for clot formation in A&E?" is not answered by "… opened an inquest
+    # into the death of Rainer Wickens"
+    named = " ".join(p.text for p in scope.people)
+    topic = set(lexical_tokens([standalone])[0]) - common_topic_stems() - set(lexical_tokens([named])[0])
+    cands = [c for c in candidates(standalone, own, scope.latent) if not topic or c.stems & topic]
+    return select(cands, DIRECT_SENTENCES)
 
 
 # A question a fact answers (yes or no, when, who, how long) rather than "what went wrong".

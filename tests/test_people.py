@@ -163,6 +163,14 @@ def test_each_concern_of_a_list_in_one_passage_is_quoted(pfd_index) -> None:  # 
         assert all(item in quoted for item in items), quoted
 
 
+def test_a_closed_questions_lead_shares_what_it_asks_not_only_the_name(pfd_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant import ask
+
+    answer = ask(pfd_index, "How long did Rainer Wickens remain untreated for clot formation in A&E?")
+    lead = answer.text.split("**Matters of concern")[0]
+    assert "opened an inquest" not in lead and "fell through the roof" not in lead, answer.text
+
+
 def test_a_closed_question_about_a_person_is_answered_before_the_concerns(pfd_index) -> None:  # type: ignore[no-untyped-def]
     from assistant import ask
 
