@@ -44,30 +44,28 @@ def score(tops: dict[str, list[dict[str, str]]], rows: list[dict[str, Any]],
 
     from training.splits import document_key
 
-    def verdict(qid: str, hit: dict[str, str]) -> bool | None:
-        found = [j["relevant"] for j in judged if j["id"] == qid and document_key(j["doc"]) ==
-                 document_key(hit["source"]) and contains(hit["text"], j["quote"])]
-        return any(found) if found else None
+    by_question: dict[str, list[dict[str, Any]]] = {}
+    for j in judged:
+        by_question.setdefault(j["id"], []).append(j)
+
+    def same(j: dict[str, Any], hit: dict[str, str]) -> bool:  # the judged passage is this hit
+        return document_key(j["doc"]) == document_key(hit["source"]) and contains(hit["text"], j["quote"])
 
     n = len(rows)
-    writers = pooled = 0
+    writers = pooled = unjudged = 0
     precision, recall = [], []
-    unjudged = 0
     for r in rows:
-        top = tops[r["id"]]
-        verdicts = [verdict(r["id"], h) for h in top]
-        unjudged += sum(v is None for v in verdicts)
+        top, mine = tops[r["id"]], by_question.get(r["id"], [])
+        verdicts = [[j["relevant"] for j in mine if same(j, h)] for h in top]
+        unjudged += sum(not v for v in verdicts)
         by_writer = [relevant(h, r) for h in top]
-        right = [bool(v) or w for v, w in zip(verdicts, by_writer, strict=True)]
+        right = [any(v) or w for v, w in zip(verdicts, by_writer, strict=True)]
         writers += any(by_writer)
         pooled += any(right)
         precision.append(sum(right) / 5)
-        wanted = {j["quote"] for j in judged if j["id"] == r["id"] and j["relevant"]}
+        wanted = [j for j in mine if j["relevant"]]
         if wanted:
-            got = {j["quote"] for j in judged if j["id"] == r["id"] and j["relevant"]
-                   for h in top if contains(h["text"], j["quote"])
-                   and document_key(j["doc"]) == document_key(h["source"])}
-            recall.append(len(got) / len(wanted))
+            recall.append(sum(any(same(j, h) for h in top) for j in wanted) / len(wanted))
     return {"questions": n, "hit_rate_writers": round(writers / n, 3), "hit_rate_pooled": round(pooled / n, 3),
             "precision@5": round(sum(precision) / n, 3), "recall@5": round(sum(recall) / max(1, len(recall)), 3),
             "questions_with_judged_right_passages": len(recall), "unjudged_in_top5": unjudged}

@@ -80,6 +80,8 @@ def passage_role(text: str, section: str | None, page: int, paragraph: str | Non
     return "finding"
 
 
+# The four grades, as a judgement table prints them.
+_GRADE = r"(outstanding|good|inadequate|requires improvement(?: to be good)?)"
 # An inspection's headline judgement: "Children's services in Wakefield Metropolitan District Council require
 # improvement to be good.", "Overall effectiveness: Inadequate", "The Local Safeguarding Children Board is good".
 # And the judgement table's lines: "Children looked after and achieving permanence Requires improvement to be good".
@@ -89,8 +91,7 @@ _JUDGEMENT_STATED = re.compile(
     r"(outstanding|good|inadequate|improvement(?: to be good)?|requires improvement)\b|"
     r"\b(children who need help and protection|children looked after and achieving permanence|adoption performance|"
     r"(?:the )?experiences and progress of (?:care leavers|children[\w ]{0,60}?)|leadership,? management and "
-    r"governance|(?:the )?impact of leaders on social work practice[\w ]{0,40}?)\W{0,5}"
-    r"(outstanding|good|inadequate|requires improvement(?: to be good)?)\b", re.I)
+    r"governance|(?:the )?impact of leaders on social work practice[\w ]{0,40}?)\W{0,5}" + _GRADE + r"\b", re.I)
 
 
 # A question about an inspection's grade, not about a practitioner's "professional judgement".
@@ -100,7 +101,7 @@ JUDGEMENT_ASKED = re.compile(r"(?<!professional )(?<!clinical )(?<!sound )\b(jud
 
 # A judgement table's grade, on a line of its own below the area it grades ("The experiences and progress of
 # children who need help and protection" / "Requires improvement").
-_GRADE_LINE = re.compile(r"\s*(outstanding|good|inadequate|requires improvement(?: to be good)?)\s*", re.I)
+_GRADE_LINE = re.compile(r"\s*" + _GRADE + r"\s*", re.I)
 
 
 def is_grade_line(text: str) -> bool:
